@@ -1,0 +1,90 @@
+/* test_helpers.c: see harness.h. */
+#include "harness.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+const char *test_source_dir(void)
+{
+    const char *d = getenv("NETASSURE_SOURCE_DIR");
+    return d && d[0] ? d : ".";
+}
+
+const char *test_shared_data(const char *sub, char *buf, size_t len)
+{
+    const char *d = getenv("NETASSURE_SHARED_DATA");
+    struct stat st;
+
+    if (!d || !d[0])
+        d = "../shared/data";
+    snprintf(buf, len, "%s/%s", d, sub);
+    return stat(buf, &st) == 0 ? buf : NULL;
+}
+
+void test_skip(const char *why)
+{
+    fprintf(stderr, "SKIP: %s\n", why);
+    exit(77);
+}
+
+na_topology *test_topology_from_edges(const char *spec)
+{
+    na_builder *b = na_builder_new();
+    char *copy = strdup(spec), *save = NULL;
+    na_topology *t = NULL;
+
+    assert_non_null(b);
+    assert_non_null(copy);
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *dash = strchr(tok, '-');
+        na_node n;
+        na_link l;
+        na_node_init(&n);
+        na_link_init(&l);
+        if (dash)
+            *dash = '\0';
+        n.id = tok;
+        if (!na_builder_find_node(b, tok))
+            assert_int_equal(na_builder_add_node(b, &n, NULL), 0);
+        if (!dash)
+            continue;
+        n.id = dash + 1;
+        if (!na_builder_find_node(b, dash + 1))
+            assert_int_equal(na_builder_add_node(b, &n, NULL), 0);
+        l.source = tok;
+        l.target = dash + 1;
+        assert_int_equal(na_builder_add_link(b, &l, NULL, NULL), 0);
+    }
+    free(copy);
+    assert_int_equal(na_builder_finish(b, &t, NULL), 0);
+    return t;
+}
+
+na_graph *test_graph_from_edges(size_t n, const char *spec)
+{
+    uint32_t edges[2048];
+    size_t m = 0;
+    const char *p = spec;
+    na_graph *g = NULL;
+
+    while (*p) {
+        char *end;
+        unsigned long u = strtoul(p, &end, 10), v;
+        assert_true(*end == '-');
+        v = strtoul(end + 1, &end, 10);
+        assert_true(m < 1024);
+        edges[2 * m] = (uint32_t)u;
+        edges[2 * m + 1] = (uint32_t)v;
+        m++;
+        p = *end == ',' ? end + 1 : end;
+    }
+    assert_int_equal(na_graph_from_edges(n, edges, m, &g, NULL), 0);
+    return g;
+}
