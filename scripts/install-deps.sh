@@ -9,7 +9,8 @@ BUILD_PKGS="build-essential cmake pkg-config
   libigraph-dev libjansson-dev libyaml-dev libxml2-dev
   libopenblas-dev liblapacke-dev"
 TEST_PKGS="clang libclang-rt-14-dev libfuzzer-14-dev libcmocka-dev
-  python3 python3-networkx python3-numpy python3-scipy python3-igraph"
+  python3 python3-networkx python3-numpy python3-scipy python3-igraph
+  python3-jsonschema"
 
 pkgs=$BUILD_PKGS
 if [ "${1:-}" = "--test" ]; then
