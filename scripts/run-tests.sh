@@ -1,0 +1,35 @@
+#!/bin/sh
+# Runs the whole test suite, as CI does (.ci/run):
+#   1. release build with -Werror; every test (unit, integration, NetworkX oracle)
+#   2. ASan + UBSan build; every test again against the instrumented library and binary
+#   3. clang libFuzzer build; each fuzz target for NA_FUZZ_SECONDS (default 30) seconds
+# Needs the packages of `scripts/install-deps.sh --test`. Stops at the first failing stage.
+set -eu
+cd "$(dirname "$0")/.."
+JOBS=$(nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS=${NA_FUZZ_SECONDS:-30}
+# The oracles are Debian's python3 packages; make sure tests never pick another interpreter.
+export PATH="/usr/bin:$PATH"
+
+stage() { printf '\n==== %s ====\n' "$*"; }
+
+stage "release build (-Werror)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j"$JOBS"
+
+stage "tests (release)"
+ctest --test-dir build --output-on-failure -j"$JOBS"
+
+stage "ASan + UBSan build"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DNA_SANITIZE=ON -DNA_BENCH=OFF
+cmake --build build-asan -j"$JOBS"
+
+stage "tests (ASan + UBSan)"
+ctest --test-dir build-asan --output-on-failure -j"$JOBS"
+
+stage "fuzz targets (${FUZZ_SECONDS} s each)"
+CC=clang cmake -S . -B build-fuzz -DNA_FUZZ=ON -DNA_FUZZ_SECONDS="$FUZZ_SECONDS"
+cmake --build build-fuzz -j"$JOBS"
+ctest --test-dir build-fuzz --output-on-failure -L fuzz
+
+stage "all tests passed"
