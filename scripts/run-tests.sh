@@ -14,7 +14,7 @@ export PATH="/usr/bin:$PATH"
 stage() { printf '\n==== %s ====\n' "$*"; }
 
 stage "release build (-Werror)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNA_TESTS=ON -DNA_BENCH=ON -DNA_SANITIZE=OFF
 cmake --build build -j"$JOBS"
 
 stage "tests (release)"
