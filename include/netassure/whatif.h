@@ -59,7 +59,9 @@ typedef struct na_whatif_result {
     /*
      * One entry for every ordered pair (from, to) of roles present in the topology, same role
      * included (from == to: reaching another node of the role), sorted by (from, to) with
-     * strcmp. "Reached" counts only surviving target nodes; nodes without a role are ignored.
+     * strcmp. Before, any other node of to_role counts (failed ones too: they were reachable);
+     * after, only surviving ones. Nodes without a role are ignored. Empty without a topology
+     * or with more than 1024 distinct roles (logged).
      */
     na_role_loss *role_loss; size_t n_role_loss;
     uint32_t *isolated;   size_t n_isolated;       /* surviving vertices left with no path to the giant component after */
