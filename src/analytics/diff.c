@@ -395,7 +395,7 @@ int na_diff_topologies(const na_topology *a, const na_topology *b, na_diff_resul
             j++;
         }
     }
-    if (rc == NA_OK)
+    if (rc == NA_OK && out->count > 1)
         qsort(out->items, out->count, sizeof(*out->items), cmp_item);
 
     changes_free(cl.v, cl.n);
