@@ -103,7 +103,7 @@ int na_failure_set_add(na_failure_set *set, const na_graph *g, const char *spec,
     const na_topology *topo = na_graph_topology(g);
     size_t len = spec ? strnlen(spec, SPEC_MAX + 1) : 0, index, e;
     bool absent_link = false;
-    uint32_t u, v;
+    uint32_t u = 0, v = 0;
     int rc;
 
     if (len == 0)
