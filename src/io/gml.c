@@ -162,7 +162,8 @@ static int lex_number(gml *p, token *t)
         }
     }
     if (!digits || !at_delimiter(p, j)) {
-        size_t shown = j - p->pos + (j < p->len);
+        /* show the offending character too, when it prints */
+        size_t shown = j - p->pos + (j < p->len && d[j] > ' ' && d[j] < 0x7f);
         return FAIL_TOK(p, t, "malformed number '%.*s' (expected digits, optionally with a "
                         "'.' and an exponent)", (int)(shown > QUOTE_MAX ? QUOTE_MAX : shown),
                         d + p->pos);

@@ -242,10 +242,10 @@ static const char *type_name(na_value_type t)
 {
     switch (t) {
     case NA_VAL_NULL: return "null";
-    case NA_VAL_BOOL: return "boolean";
-    case NA_VAL_INT: return "integer";
-    case NA_VAL_DOUBLE: return "real";
-    default: return "string";
+    case NA_VAL_BOOL: return "a boolean";
+    case NA_VAL_INT: return "an integer";
+    case NA_VAL_DOUBLE: return "a real";
+    default: return "a string";
     }
 }
 
@@ -261,7 +261,7 @@ static void wrong_type(na__gfile *g, const na__gfile_field *f, const char *what,
         na__gfile_warn(g, f->line, "%s '%.*s': %s \"%.*s\" is not %s (kept as an attribute)",
                        what, QUOTE_MAX, id, f->key, QUOTE_MAX, f->value.u.s, expected);
     else
-        na__gfile_warn(g, f->line, "%s '%.*s': %s is a %s, not %s (kept as an attribute)", what,
+        na__gfile_warn(g, f->line, "%s '%.*s': %s is %s, not %s (kept as an attribute)", what,
                        QUOTE_MAX, id, f->key, type_name(f->value.type), expected);
 }
 
