@@ -31,14 +31,38 @@ void na_communities_free(na_communities *c)
     memset(c, 0, sizeof(*c));
 }
 
+/* Leiden passes at most; each pass is one igraph Leiden iteration from the last partition. */
+#define LEIDEN_MAX_PASSES 50
+
+/* Renumbers labels by first appearance, so equal partitions get equal vectors. */
+static void canonical_labels(igraph_vector_int_t *memb, uint32_t *renum, size_t n)
+{
+    igraph_integer_t next = 0;
+
+    for (size_t v = 0; v < n; v++)
+        renum[v] = UINT32_MAX;
+    for (size_t v = 0; v < n; v++) {
+        size_t c = (size_t)VECTOR(*memb)[v];
+        if (renum[c] == UINT32_MAX)
+            renum[c] = (uint32_t)next++;
+        VECTOR(*memb)[v] = renum[c];
+    }
+}
+
 /*
  * Leiden with the modularity objective: igraph's Leiden optimises the CPM-like quality
  * sum_ij (A_ij - gamma n_i n_j) delta(c_i, c_j), which is modularity (up to a factor 1/2m)
  * when the node weights n_i are the degrees and gamma = resolution / 2m.
+ *
+ * We run single passes until one leaves the partition unchanged (or LEIDEN_MAX_PASSES):
+ * igraph 0.10.2's own "negative n_iterations" loop stops after the first pass that changes
+ * something, and never stops when the singleton start is already optimal (igraph issue 2798).
  */
-static igraph_error_t run_leiden(const na_graph *g, double resolution, igraph_vector_int_t *memb)
+static igraph_error_t run_leiden(const na_graph *g, double resolution, igraph_vector_int_t *memb,
+                                 uint32_t *renum)
 {
     igraph_vector_t node_weights;
+    igraph_vector_int_t prev;
     igraph_integer_t nb = 0;
     igraph_real_t quality = 0;
     igraph_error_t ie;
@@ -46,11 +70,26 @@ static igraph_error_t run_leiden(const na_graph *g, double resolution, igraph_ve
     ie = igraph_vector_init(&node_weights, (igraph_integer_t)g->n);
     if (ie != IGRAPH_SUCCESS)
         return ie;
+    ie = igraph_vector_int_init(&prev, 0);
+    if (ie != IGRAPH_SUCCESS)
+        goto out_weights;
     for (size_t v = 0; v < g->n; v++)
         VECTOR(node_weights)[v] = (double)na_graph_degree(g, (uint32_t)v);
-    /* A negative iteration count runs Leiden until the partition stops changing. */
-    ie = igraph_community_leiden(&g->ig, NULL, &node_weights, resolution / (2.0 * (double)g->m),
-                                 LEIDEN_BETA, false, -1, memb, &nb, &quality);
+    for (int pass = 0; pass < LEIDEN_MAX_PASSES; pass++) {
+        ie = igraph_community_leiden(&g->ig, NULL, &node_weights,
+                                     resolution / (2.0 * (double)g->m), LEIDEN_BETA, pass > 0, 1,
+                                     memb, &nb, &quality);
+        if (ie != IGRAPH_SUCCESS)
+            break;
+        canonical_labels(memb, renum, g->n);
+        if (pass > 0 && igraph_vector_int_all_e(memb, &prev))
+            break;
+        ie = igraph_vector_int_update(&prev, memb);
+        if (ie != IGRAPH_SUCCESS)
+            break;
+    }
+    igraph_vector_int_destroy(&prev);
+out_weights:
     igraph_vector_destroy(&node_weights);
     return ie;
 }
@@ -98,7 +137,7 @@ int na_communities_detect(const na_graph *g, na_community_method method, double 
     }
     na__igraph_seed(seed);
     if (method == NA_COMMUNITY_LEIDEN)
-        ie = run_leiden(g, resolution, &memb);
+        ie = run_leiden(g, resolution, &memb, renum);
     else
         ie = igraph_community_multilevel(&g->ig, NULL, resolution, &memb, NULL, NULL);
     if (ie != IGRAPH_SUCCESS) {
