@@ -233,12 +233,13 @@ static int cmp_candidate(const void *pa, const void *pb)
 
 /*
  * Largest gap among the first `w` eigenvalues: k = the number of eigenvalues below it. Ties
- * (within EIGENGAP_TIE) go to the smaller k.
+ * (within EIGENGAP_TIE) go to the smaller k. When the window holds no gap at all (w or more
+ * components, so all w values are 0) the gap lies beyond it and k = w.
  */
 static size_t eigengap_k(const double *vals, size_t w)
 {
-    size_t best_k = 1;
-    double best = -1.0;
+    size_t best_k = w;
+    double best = EIGENGAP_TIE;
 
     for (size_t i = 1; i < w; i++) {
         double gap = vals[i] - vals[i - 1];

@@ -146,6 +146,23 @@ static void test_degenerate_graphs(void **state)
     na_spectral_free(&s);
     na_graph_free(g);
 
+    /* Isolated vertices only: the window has no gap, so each vertex is its own cluster. */
+    g = test_graph_from_edges(4, "");
+    assert_int_equal(na_spectral_cluster(g, 0, 1, &s, NULL), 0);
+    assert_int_equal(s.k, 4);
+    for (uint32_t v = 0; v < 4; v++)
+        assert_int_equal(s.membership[v], v);
+    na_spectral_free(&s);
+    na_graph_free(g);
+
+    /* 25 isolated vertices: the 20 eigenvalues seen are all 0, so k is the window, 20. */
+    g = test_graph_from_edges(25, "");
+    assert_int_equal(na_spectral_cluster(g, 0, 1, &s, NULL), 0);
+    assert_int_equal(s.n_eigenvalues, 20);
+    assert_int_equal(s.k, 20);
+    na_spectral_free(&s);
+    na_graph_free(g);
+
     /* A triangle with two isolated vertices: the isolated ones have zero rows in L. */
     g = test_graph_from_edges(5, "0-1,1-2,2-0");
     assert_int_equal(na_spectral_cluster(g, 3, 1, &s, NULL), 0);
