@@ -661,9 +661,13 @@ static int read_status(jctx *c, jmode mode, const json_t *v, na_status *dst, uns
         }
         return NA_OK;
     }
-    if (!json_is_string(v) || na_status_parse(json_string_value(v), &st))
+    if (!json_is_string(v))
         return ctx_problem(c, mode, "status", "expected \"up\", \"down\" or \"unknown\", got %s",
                            jtype(v));
+    if (na_status_parse(json_string_value(v), &st))
+        return ctx_problem(c, mode, "status",
+                           "expected \"up\", \"down\" or \"unknown\", got '%.40s'",
+                           json_string_value(v));
     *dst = st;
     *fields |= NA_FIELD_STATUS;
     return NA_OK;
@@ -1138,14 +1142,12 @@ int na_import_json(const char *data, size_t len, const char *source, na_topology
 
     *out = NULL;
     na_import_report_init(rep);
+    if (len > NA_IMPORT_MAX_BYTES)
+        return na_error_set_at(err, NA_ETOOBIG, source ? source : "<input>", 0, 0, -1,
+                               "input is %zu bytes, more than the limit of %zu", len,
+                               (size_t)NA_IMPORT_MAX_BYTES);
     na__idmap_init(&ids);
     ctx_init(&c, data, len, source, rep, err);
-    if (len > NA_IMPORT_MAX_BYTES) {
-        rc = na_error_set_at(err, NA_ETOOBIG, c.source, 0, 0, -1,
-                             "input is %zu bytes, more than the limit of %zu", len,
-                             (size_t)NA_IMPORT_MAX_BYTES);
-        goto out_free_ctx;
-    }
     rc = ctx_load(&c, &root);
     if (rc)
         goto out_free_ctx;
@@ -1409,13 +1411,11 @@ int na_json_parse_deltas(const char *data, size_t len, const char *source, na_de
 
     *out = NULL;
     *n_out = 0;
+    if (len > DELTA_MAX_BYTES)
+        return na_error_set_at(err, NA_ETOOBIG, source ? source : "<input>", 0, 0, -1,
+                               "delta input is %zu bytes, more than the limit of %zu", len,
+                               DELTA_MAX_BYTES);
     ctx_init(&c, data, len, source, NULL, err);
-    if (len > DELTA_MAX_BYTES) {
-        rc = na_error_set_at(err, NA_ETOOBIG, c.source, 0, 0, -1,
-                             "delta input is %zu bytes, more than the limit of %zu", len,
-                             DELTA_MAX_BYTES);
-        goto out_free_ctx;
-    }
     rc = ctx_load(&c, &root);
     if (rc)
         goto out_free_ctx;
@@ -1737,8 +1737,6 @@ char *na_export_json(const na_topology *topo, unsigned flags, size_t *len)
         jw_link(&w, na_topology_link(topo, i));
     jw_close(&w, ']');
     jw_close(&w, '}');
-    if (w.pretty)
-        jw_put(&w, "\n", 1);
     if (w.failed) {
         free(w.buf);
         return NULL;
