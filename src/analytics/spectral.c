@@ -153,7 +153,7 @@ static int sparse_eigen(const component *c, size_t t, double *vals, double *vecs
     opts.nev = (int)t;
     opts.which[0] = 'L';
     opts.which[1] = 'A';
-    opts.ncv = 0;       /* igraph picks min(max(2 nev + 1, 20), n) */
+    opts.ncv = 0;       /* 0: igraph chooses the Lanczos basis size */
     opts.start = 0;     /* random start from igraph's RNG, which the caller seeded */
     opts.mxiter = 10000;
     ie = igraph_arpack_rssolve(shifted_matvec, (void *)c, &opts, NULL, &values, &vectors);
