@@ -409,8 +409,10 @@ static char *decode_string(gml *p, const token *t)
     }
     for (size_t i = 0; i < t->len;) {
         unsigned char c = (unsigned char)t->text[i];
-        size_t used, w;
-        if (c == '&' && (w = decode_entity(t->text + i, t->len - i, out + o, &used)) > 0) {
+        size_t used = 0, w = 0;
+        if (c == '&')
+            w = decode_entity(t->text + i, t->len - i, out + o, &used);
+        if (w > 0) {
             o += w;
             i += used;
         } else if (c >= 0x80 && latin1) {

@@ -459,17 +459,17 @@ static int map_link(na__gfile *g, const na__gfile_item *it, na_link *l, na_attr 
     /* LinkSpeed and its units matter only when the raw speed is missing. */
     if (!(seen & (1u << T_SPEED_RAW)) && speed) {
         double d, mult = 0;
-        if (!as_number(&speed->value, &d) || d < 0) {
+        if (units && units->value.type == NA_VAL_STRING)
+            mult = unit_multiplier(units->value.u.s);
+        if (!as_number(&speed->value, &d) || d < 0)
             wrong_type(g, speed, "link", where, "a number");
-        } else if (!units) {
+        else if (!units)
             na__gfile_warn(g, speed->line, "link '%s': LinkSpeed without LinkSpeedUnits; "
                            "capacity unknown", where);
-        } else if (units->value.type != NA_VAL_STRING ||
-                   (mult = unit_multiplier(units->value.u.s)) == 0) {
+        else if (mult == 0)
             wrong_type(g, units, "link", where, "a unit (T, G, M, K)");
-        } else {
+        else
             l->capacity = d * mult;
-        }
     }
     return NA_OK;
 }

@@ -37,6 +37,7 @@
 #include <strings.h>
 
 #include <libxml/parser.h>
+#include <libxml/globals.h>
 #include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
@@ -174,6 +175,22 @@ static void on_xml_error(void *ctx, xmlErrorPtr e)
     na__gfile_warn(&p->g, e->line, "XML: %s", msg);
 }
 
+/*
+ * Errors libxml2 raises without a parser context (character encoding, I/O) would otherwise be
+ * printed on stderr; while we parse they come here, as warnings (the parser context reports
+ * the failure they cause).
+ */
+static void on_stray_xml_error(void *data, xmlErrorPtr e)
+{
+    graphml *p = data;
+    char msg[200];
+
+    if (!p || !e)
+        return;
+    copy_xml_message(msg, sizeof(msg), e->message);
+    na__gfile_warn(&p->g, e->line, "XML: %s", msg);
+}
+
 /* ---- Tree helpers ----------------------------------------------------------------------- */
 
 static bool is_elem(const xmlNode *n, const char *name)
@@ -182,30 +199,42 @@ static bool is_elem(const xmlNode *n, const char *name)
 }
 
 /*
- * A copy in the arena of the unqualified attribute `name` of n, or NULL when n has none.
- * NA_ENOMEM when the copy fails.
+ * Copies in the arena of the unqualified attributes names[0..count) of n into out[] (NULL for
+ * an absent one). 0 or NA_ENOMEM.
  */
-static int get_attr(graphml *p, const xmlNode *n, const char *name, const char **out)
+static int get_attrs(graphml *p, const xmlNode *n, const char *const *names, const char **out,
+                     size_t count)
 {
-    *out = NULL;
+    for (size_t i = 0; i < count; i++)
+        out[i] = NULL;
     for (const xmlAttr *a = n->properties; a; a = a->next) {
+        size_t i = 0;
         xmlChar *v;
-        if (a->ns || strcmp((const char *)a->name, name) != 0)
+        while (i < count && (a->ns || strcmp((const char *)a->name, names[i]) != 0))
+            i++;
+        if (i == count || out[i])
             continue;
         if (!a->children) {
-            *out = na__arena_strdup(&p->g.arena, "");
+            out[i] = na__arena_strdup(&p->g.arena, "");
         } else if (a->children->type == XML_TEXT_NODE && !a->children->next) {
-            *out = na__arena_strdup(&p->g.arena, (const char *)a->children->content);
+            out[i] = na__arena_strdup(&p->g.arena, (const char *)a->children->content);
         } else {
             v = xmlNodeListGetString(n->doc, a->children, 1);
             if (!v)
                 return nomem(p);
-            *out = na__arena_strdup(&p->g.arena, (const char *)v);
+            out[i] = na__arena_strdup(&p->g.arena, (const char *)v);
             xmlFree(v);
         }
-        return *out ? NA_OK : nomem(p);
+        if (!out[i])
+            return nomem(p);
     }
     return NA_OK;
+}
+
+/* One attribute, as get_attrs. */
+static int get_attr(graphml *p, const xmlNode *n, const char *name, const char **out)
+{
+    return get_attrs(p, n, &name, out, 1);
 }
 
 /*
@@ -394,15 +423,19 @@ static unsigned parse_domain(const char *s)
 
 static int parse_key(graphml *p, const xmlNode *n)
 {
-    const char *id, *domain, *name, *type;
+    static const char *const names[] = {"id", "for", "attr.name", "attr.type"};
+    const char *v[4], *id, *domain, *name, *type;
     long line = line_of(n);
     gkey *k;
     size_t slot;
-    int rc;
+    int rc = get_attrs(p, n, names, v, 4);
 
-    if ((rc = get_attr(p, n, "id", &id)) || (rc = get_attr(p, n, "for", &domain)) ||
-        (rc = get_attr(p, n, "attr.name", &name)) || (rc = get_attr(p, n, "attr.type", &type)))
+    if (rc)
         return rc;
+    id = v[0];
+    domain = v[1];
+    name = v[2];
+    type = v[3];
     if (!id) {
         na__gfile_warn(&p->g, line, "<key> without an id ignored");
         return NA_OK;
@@ -552,13 +585,16 @@ static int read_node(graphml *p, const xmlNode *n)
 
 static int read_edge(graphml *p, const xmlNode *n)
 {
+    static const char *const names[] = {"id", "source", "target"};
     na__gfile_item *it;
-    const char *id, *source, *target;
-    int rc;
+    const char *v[3], *id, *source, *target;
+    int rc = get_attrs(p, n, names, v, 3);
 
-    if ((rc = get_attr(p, n, "id", &id)) || (rc = get_attr(p, n, "source", &source)) ||
-        (rc = get_attr(p, n, "target", &target)))
+    if (rc)
         return rc;
+    id = v[0];
+    source = v[1];
+    target = v[2];
     if (!source || !target)
         return fail_at(p, n, "<edge> without a %s (expected source and target attributes)",
                        source ? "target" : "source");
@@ -652,6 +688,8 @@ int na_import_graphml(const char *data, size_t len, const char *source, na_topol
 {
     xmlParserCtxtPtr ctxt;
     xmlDocPtr doc = NULL;
+    xmlStructuredErrorFunc saved_handler;
+    void *saved_context;
     graphml p;
     int rc = NA_OK;
 
@@ -695,7 +733,12 @@ int na_import_graphml(const char *data, size_t len, const char *source, na_topol
     ctxt->sax->resolveEntity = NULL;
     ctxt->sax->serror = on_xml_error;
     ctxt->_private = &p;
+    /* libxml2's handler globals are per thread: this touches no other thread's parsing */
+    saved_handler = xmlStructuredError;
+    saved_context = xmlStructuredErrorContext;
+    xmlSetStructuredErrorFunc(&p, on_stray_xml_error);
     xmlParseDocument(ctxt);
+    xmlSetStructuredErrorFunc(saved_context, saved_handler);
     doc = ctxt->myDoc;
     ctxt->myDoc = NULL;
     if (!ctxt->wellFormed || p.xml_fatal) {
