@@ -242,6 +242,28 @@ static void test_line_numbers_beyond_65535(void **state)
         fail_msg("error at line %ld, want 70002 (%s)", err.line, err.message);
 }
 
+static void test_nesting_depth_is_capped(void **state)
+{
+    (void)state;
+    size_t levels = 300, len = 0;
+    char *doc = malloc(levels * 8 + 64);
+    na_topology *t = NULL;
+    na_error err;
+
+    assert_non_null(doc);
+    len += (size_t)snprintf(doc, 64, "<graphml><graph><node id=\"a\"><data key=\"k\">");
+    for (size_t i = 0; i < levels; i++) {
+        memcpy(doc + len, "<x>", 3);
+        len += 3;
+    }
+    assert_int_equal(import_text(doc, len, &t, NULL, &err), NA_EPARSE);
+    free(doc);
+    assert_null(t);
+    print_message("300 levels -> line %ld: %s\n", err.line, err.message);
+    if (!strstr(err.message, "depth"))
+        fail_msg("want a depth error, got '%s'", err.message);
+}
+
 static void test_typed_values_and_defaults(void **state)
 {
     (void)state;
@@ -410,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_zoo_like_fixture_maps_fields),
         cmocka_unit_test(test_fatal_errors_say_where_and_what),
         cmocka_unit_test(test_line_numbers_beyond_65535),
+        cmocka_unit_test(test_nesting_depth_is_capped),
         cmocka_unit_test(test_typed_values_and_defaults),
         cmocka_unit_test(test_no_entity_or_dtd_is_loaded),
         cmocka_unit_test(test_too_big_is_refused_before_reading),
