@@ -471,8 +471,8 @@ static bool parse_rfc3339(const char *s, size_t n, int64_t *ms)
 /* UTC, milliseconds only when there are some; false outside years 0000-9999. */
 static bool format_rfc3339(int64_t ms, char *buf, size_t len)
 {
-    int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
-    int64_t rem = ms - days * 86400000, y;
+    int64_t days = ms / 86400000 - (ms % 86400000 < 0), y;
+    int64_t rem = ms % 86400000 + (ms % 86400000 < 0 ? 86400000 : 0);  /* no overflow at INT64_MIN */
     unsigned m, d;
 
     civil_from_days(days, &y, &m, &d);
@@ -1368,8 +1368,8 @@ static int read_events(jctx *c, const json_t *obj, delta_vec *dv)
             return rc;
         if (ts < last)
             return ctx_fail(c, NA_EPARSE, "timestamp",
-                            "events must be in time order; this one is %lld ms before the "
-                            "previous one", (long long)(last - ts));
+                            "events must be in time order; this one is %llu ms before the "
+                            "previous one", (unsigned long long)last - (unsigned long long)ts);
         last = ts;
         on = read_op_name(c, e);
         if (!on)

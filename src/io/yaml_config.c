@@ -563,19 +563,19 @@ static int peer_node(yctx *y, na_builder *b, na__idmap *ids, const yaml_node_t *
     return NA_OK;
 }
 
-/* Whether source -- target was listed before; records it if not. Keys are "lo\nhi". */
+/* Whether source -- target was listed before; records it if not. Keys are "len(lo):lo hi". */
 static int seen_pair(yctx *y, na__idmap *pairs, char ***keys, size_t *n_keys, const char *a,
                      const char *z, bool *seen)
 {
     const char *lo = strcmp(a, z) < 0 ? a : z, *hi = lo == a ? z : a;
-    size_t kl = strlen(lo) + strlen(hi) + 2;
+    size_t kl = strlen(lo) + strlen(hi) + 24;
     char **nk, *key;
 
     *seen = false;
     key = malloc(kl);
     if (!key)
         return na_error_set(y->err, NA_ENOMEM, "out of memory");
-    snprintf(key, kl, "%s\n%s", lo, hi);  /* a device name is one line: no clash */
+    snprintf(key, kl, "%zu:%s%s", strlen(lo), lo, hi);  /* the length keeps "a"+"bc" from "ab"+"c" */
     if (na__idmap_get(pairs, key, NULL)) {
         free(key);
         *seen = true;

@@ -697,6 +697,9 @@ static void test_events_map_to_one_op_deltas(void **state)
     delta_fails("{\"type\":\"events\",\"events\":[{\"timestamp\":10,\"op\":\"node_up\",\"id\":\"a\"},\n"
                 "{\"timestamp\":9,\"op\":\"node_down\",\"id\":\"a\"}]}",
                 "events[1].timestamp: events must be in time order", 2, 14);
+    delta_fails("{\"events\":[{\"timestamp\":9223372036854775807,\"op\":\"node_up\",\"id\":\"a\"},"
+                "{\"timestamp\":-9223372036854775808,\"op\":\"node_up\",\"id\":\"a\"}]}",
+                "18446744073709551615 ms before the previous one", 1, 83);
     delta_fails("{\"events\":[{\"op\":\"node_up\",\"id\":\"a\"}]}",
                 "events[0].timestamp: missing timestamp", 1, 12);
     delta_fails("{\"events\":[{\"timestamp\":1,\"op\":\"link_flap\",\"id\":\"a\"}]}",
@@ -788,6 +791,25 @@ static void test_export_import_round_trip(void **state)
     na_topology_unref(t);
 }
 
+/* Times outside RFC 3339's years 0000-9999 are written as integer milliseconds. */
+static void test_extreme_timestamps_round_trip(void **state)
+{
+    (void)state;
+    static const char *const docs[] = {
+        "{\"timestamp\":-9223372036854775808,\"nodes\":[]}",
+        "{\"timestamp\":9223372036854775807,\"nodes\":[]}",
+        "{\"timestamp\":\"0000-01-01T00:00:00Z\",\"nodes\":[]}",
+        "{\"timestamp\":\"9999-12-31T23:59:60.999-23:59\",\"nodes\":[]}",
+        "{\"timestamp\":-62167219200001,\"nodes\":[]}",
+    };
+
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+        na_topology *t = load_ok(docs[i], NULL);
+        round_trip(t);
+        na_topology_unref(t);
+    }
+}
+
 static void test_export_leaves_out_unknown_values(void **state)
 {
     (void)state;
@@ -875,6 +897,7 @@ int main(void)
         cmocka_unit_test(test_events_map_to_one_op_deltas),
         cmocka_unit_test(test_temporal_example_replays_on_the_clos_fabric),
         cmocka_unit_test(test_export_import_round_trip),
+        cmocka_unit_test(test_extreme_timestamps_round_trip),
         cmocka_unit_test(test_export_leaves_out_unknown_values),
         cmocka_unit_test(test_examples_load_and_round_trip),
     };
