@@ -77,11 +77,143 @@ static uint64_t *reciprocal_table(size_t n)
     return rec;
 }
 
+/*
+ * Articulation structure of the whole graph (one iterative DFS, Hopcroft-Tarjan low points),
+ * so that "does removing v cut the source off from all of v's dominator subtree?" is answered
+ * without looking at the subtree: trees and pendant chains then cost O(1) per (source, v).
+ */
+struct cuts {
+    uint32_t *disc;       /* DFS preorder number; the DFS subtree of v is [disc, disc + size) */
+    uint32_t *low;        /* smallest disc reachable from the DFS subtree by one back edge */
+    uint32_t *size;       /* DFS subtree size */
+    uint32_t *comp;       /* size of v's connected component */
+    uint32_t *sepsum;     /* total size of v's DFS child subtrees that v separates */
+    uint32_t *child_off;  /* DFS children of v: child[child_off[v] .. child_off[v + 1]) */
+    uint32_t *child;      /* in increasing disc */
+};
+
+static void cuts_free(struct cuts *c)
+{
+    free(c->disc);
+    free(c->low);
+    free(c->size);
+    free(c->comp);
+    free(c->sepsum);
+    free(c->child_off);
+    free(c->child);
+    memset(c, 0, sizeof(*c));
+}
+
+static int cuts_build(const na_graph *g, struct cuts *c)
+{
+    size_t n = g->n;
+    uint32_t *parent = malloc((n + 1) * sizeof(uint32_t));
+    uint32_t *iter = malloc((n + 1) * sizeof(uint32_t));
+    uint32_t *stack = malloc((n + 1) * sizeof(uint32_t));
+    uint32_t *bydisc = malloc((n + 1) * sizeof(uint32_t));
+    uint32_t time = 0;
+    int rc = NA_ENOMEM;
+
+    memset(c, 0, sizeof(*c));
+    c->disc = malloc((n + 1) * sizeof(uint32_t));
+    c->low = malloc((n + 1) * sizeof(uint32_t));
+    c->size = malloc((n + 1) * sizeof(uint32_t));
+    c->comp = malloc((n + 1) * sizeof(uint32_t));
+    c->sepsum = calloc(n + 1, sizeof(uint32_t));
+    c->child_off = calloc(n + 2, sizeof(uint32_t));
+    c->child = malloc((n + 1) * sizeof(uint32_t));
+    if (!parent || !iter || !stack || !bydisc || !c->disc || !c->low || !c->size || !c->comp ||
+        !c->sepsum || !c->child_off || !c->child)
+        goto out_free;
+    for (size_t v = 0; v < n; v++)
+        c->disc[v] = NONE;
+    for (uint32_t root = 0; root < n; root++) {
+        uint32_t top = 0, first = time;
+        if (c->disc[root] != NONE)
+            continue;
+        parent[root] = NONE;
+        c->disc[root] = c->low[root] = time;
+        bydisc[time++] = root;
+        iter[root] = g->offsets[root];
+        stack[top++] = root;
+        while (top > 0) {
+            uint32_t v = stack[top - 1];
+            if (iter[v] < g->offsets[v + 1]) {
+                uint32_t x = g->adj[iter[v]++];
+                if (c->disc[x] == NONE) {
+                    parent[x] = v;
+                    c->disc[x] = c->low[x] = time;
+                    bydisc[time++] = x;
+                    iter[x] = g->offsets[x];
+                    stack[top++] = x;
+                } else if (x != parent[v] && c->disc[x] < c->low[v]) {
+                    c->low[v] = c->disc[x];
+                }
+                continue;
+            }
+            top--;
+            c->size[v] = time - c->disc[v];
+            if (parent[v] != NONE) {
+                uint32_t u = parent[v];
+                if (c->low[v] < c->low[u])
+                    c->low[u] = c->low[v];
+                if (c->low[v] >= c->disc[u])
+                    c->sepsum[u] += c->size[v];
+                c->child_off[u + 1]++;
+            }
+        }
+        for (uint32_t k = first; k < time; k++)
+            c->comp[bydisc[k]] = time - first;
+    }
+    for (size_t v = 0; v < n; v++)
+        c->child_off[v + 1] += c->child_off[v];
+    memcpy(iter, c->child_off, n * sizeof(uint32_t));
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t v = bydisc[k];
+        if (parent[v] != NONE)
+            c->child[iter[parent[v]]++] = v;
+    }
+    rc = NA_OK;
+out_free:
+    free(parent);
+    free(iter);
+    free(stack);
+    free(bydisc);
+    if (rc)
+        cuts_free(c);
+    return rc;
+}
+
+/*
+ * Number of vertices that lose every path to s when v (!= s, same component) is removed: the
+ * DFS child subtrees that v separates, or, when s lies in one of them, everything else.
+ */
+static uint32_t cut_size(const struct cuts *c, uint32_t s, uint32_t v)
+{
+    uint32_t ds = c->disc[s], dv = c->disc[v];
+
+    if (ds > dv && ds < dv + c->size[v]) {
+        uint32_t lo = c->child_off[v], hi = c->child_off[v + 1], ch;
+        while (hi - lo > 1) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (c->disc[c->child[mid]] <= ds)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        ch = c->child[lo];
+        if (c->low[ch] >= dv)
+            return c->comp[v] - 1 - c->size[ch];
+    }
+    return c->sepsum[v];
+}
+
 /* What all workers share; read-only during the run except the atomics and S[own sources]. */
 struct shared {
     const uint32_t *off, *adj;
     uint32_t n;
     const uint64_t *rec;
+    const struct cuts *cuts;
     fix *S;                       /* S[s] = sum_t 1/d(s,t), written by the worker owning s */
     size_t chunk;
     atomic_size_t next;           /* next source to hand out */
@@ -89,57 +221,71 @@ struct shared {
 };
 
 /*
- * One worker's scratch. Arrays named per vertex are indexed by vertex id; the others by BFS
+ * What the kernel reads about a neighbour, together so that one cache line serves (16 bytes).
+ * sd is the distance from the current source plus the worker's base, which grows by n + 1 per
+ * source: sd < base means "not reached yet", so nothing is cleared between sources.
+ */
+struct vinfo {
+    uint32_t sd;                  /* base + d(s, v) */
+    uint32_t pos;                 /* BFS position */
+    uint32_t pre;                 /* dominator-tree preorder number */
+    uint32_t nd;                  /* d'(s, v) in G - (the vertex being removed) */
+};
+
+/*
+ * One worker's scratch. order, idom, lev, size, pre, cursor and sub are indexed by BFS
  * position p (0 = the source), which keeps the dominator tree compact and makes "is an
- * ancestor" a comparison of positions.
+ * ancestor" a comparison; qvert and qlev by preorder number, so a dominator subtree is a
+ * contiguous slice of them.
  */
 struct worker {
     struct shared *sh;
     pthread_t thread;
     bool started;
-    uint32_t stamp;
-    /* per vertex */
-    uint32_t *seen, *dist, *pos, *vpre;
-    /* per BFS position */
-    uint32_t *order, *idom, *size, *pre, *cursor, *bypre, *lo, *hi, *nd;
-    uint32_t *seedp, *sorted, *sval, *fifo, *count;
+    uint32_t base;
+    struct vinfo *vi;             /* per vertex */
+    uint32_t *order, *idom, *lev, *size, *pre, *cursor, *qvert, *qlev;
+    uint32_t *rl, *hl, *sorted, *sval, *fifo, *count;
     fix *sub;                     /* sum of rec[d] over the dominator subtree */
     fix *loss;                    /* per vertex v: sum over sources of the 1/d lost in G - v */
 };
 
+#define WORKER_ARRAYS(w)                                                                       \
+    {&(w)->order, &(w)->idom, &(w)->lev, &(w)->size, &(w)->pre, &(w)->cursor, &(w)->qvert,     \
+     &(w)->qlev, &(w)->rl, &(w)->hl, &(w)->sorted, &(w)->sval, &(w)->fifo, &(w)->count}
+
 static void worker_free(struct worker *w)
 {
-    uint32_t **arrays[] = {&w->seen, &w->dist, &w->pos, &w->vpre, &w->order, &w->idom,
-                           &w->size, &w->pre, &w->cursor, &w->bypre, &w->lo, &w->hi,
-                           &w->nd, &w->seedp, &w->sorted, &w->sval, &w->fifo, &w->count};
+    uint32_t **arrays[] = WORKER_ARRAYS(w);
 
     for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++) {
         free(*arrays[i]);
         *arrays[i] = NULL;
     }
+    free(w->vi);
     free(w->sub);
     free(w->loss);
+    w->vi = NULL;
     w->sub = w->loss = NULL;
 }
 
 static int worker_init(struct worker *w, struct shared *sh)
 {
     size_t n = sh->n;
-    uint32_t **arrays[] = {&w->seen, &w->dist, &w->pos, &w->vpre, &w->order, &w->idom,
-                           &w->size, &w->pre, &w->cursor, &w->bypre, &w->lo, &w->hi,
-                           &w->nd, &w->seedp, &w->sorted, &w->sval, &w->fifo, &w->count};
+    uint32_t **arrays[] = WORKER_ARRAYS(w);
 
     memset(w, 0, sizeof(*w));
     w->sh = sh;
     for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++) {
-        /* count[] is indexed by distance offsets up to n + 2. */
+        /* count[] is indexed by level offsets up to n + 2 and must start all zero. */
         *arrays[i] = calloc(n + 4, sizeof(uint32_t));
         if (!*arrays[i])
             goto out_free;
     }
+    w->vi = calloc(n + 1, sizeof(*w->vi));
     w->sub = calloc(n + 1, sizeof(fix));
     w->loss = calloc(n + 1, sizeof(fix));
-    if (!w->sub || !w->loss)
+    if (!w->vi || !w->sub || !w->loss)
         goto out_free;
     return NA_OK;
 
@@ -149,90 +295,143 @@ out_free:
 }
 
 /*
- * New distances from the source to R = the strict dominator subtree of position p (preorder
- * range [a, b)) in G - v: every vertex of R starts at 1 + the smallest distance of a neighbour
- * outside R and other than v (those distances do not change), then a BFS inside R lowers them.
- * Seeds have different values, so they are counting-sorted and merged with the FIFO in
- * increasing order (a unit-weight Dijkstra). Returns sum over reachable t in R of rec[d'(t)].
+ * Distances from the source in G - v to R = the strict dominator subtree of v (preorder range
+ * [a, b), v itself is a - 1 at level dv); returns the sum over reachable t in R of rec[d'(t)].
+ *
+ * Every t in R gets longer: d'(t) >= d(t) + 1. It is exactly d(t) + 1 iff t has a neighbour
+ * outside R (and != v) on its own level, or a neighbour in R one level up that is itself at
+ * d + 1; one pass over R in level order settles those (usually most of R). The rest, H, get
+ * seeds (1 + the distance of a settled neighbour or of one outside R) and a BFS inside H;
+ * seeds differ, so they are counting-sorted and merged with the FIFO (unit-weight Dijkstra).
  */
-static fix seeded_bfs(struct worker *w, uint32_t p, uint32_t a, uint32_t b)
+static fix replace_paths(struct worker *w, uint32_t a, uint32_t b, uint32_t dv)
 {
-    const uint32_t *off = w->sh->off, *adj = w->sh->adj;
+    const uint32_t *off = w->sh->off, *adj = w->sh->adj, *qvert = w->qvert, *qlev = w->qlev;
     const uint64_t *rec = w->sh->rec;
-    const uint32_t *dist = w->dist, *pos = w->pos, *vpre = w->vpre, *order = w->order;
-    uint32_t *nd = w->nd, *seedp = w->seedp, *sorted = w->sorted, *sval = w->sval;
-    uint32_t *fifo = w->fifo, *count = w->count;
-    uint32_t prev = w->pre[p], base = dist[order[p]] + 2, maxval = 0, ns = 0;
-    uint32_t qh = 0, qt = 0, i = 0;
+    struct vinfo *vi = w->vi;
+    uint32_t *count = w->count, *rl = w->rl, *hl = w->hl;
+    uint32_t base = w->base, prev = a - 1, nr = b - a, nh = 0;
     fix gained = {0, 0};
 
-    for (uint32_t q = a; q < b; q++) {
-        uint32_t pt = w->bypre[q], t = order[pt], best = NONE;
-        for (uint32_t e = off[t]; e < off[t + 1]; e++) {
-            uint32_t qx = vpre[adj[e]];
-            if ((qx < prev || qx >= b) && dist[adj[e]] + 1 < best)
-                best = dist[adj[e]] + 1;
+    /* R in level order. R has a vertex on every level from dv + 1 to its deepest (each lies
+     * on a shortest path from v to the deepest), so the counting sort is O(|R|). */
+    if (nr == 1) {
+        rl[0] = a;
+    } else {
+        uint32_t span = 0, sum = 0;
+        for (uint32_t q = a; q < b; q++) {
+            uint32_t k = qlev[q] - dv;
+            count[k]++;
+            span = k > span ? k : span;
         }
-        nd[pt] = best;
+        for (uint32_t k = 1; k <= span; k++) {
+            uint32_t c = count[k];
+            count[k] = sum;
+            sum += c;
+        }
+        for (uint32_t q = a; q < b; q++)
+            rl[count[qlev[q] - dv]++] = q;
+        memset(count, 0, (size_t)(span + 1) * sizeof(*count));
+    }
+
+    for (uint32_t i = 0; i < nr; i++) {
+        uint32_t t = qvert[rl[i]], dt = qlev[rl[i]], sdt = base + dt;
+        bool plus1 = false, plus2 = false;
+        for (uint32_t e = off[t]; e < off[t + 1]; e++) {
+            const struct vinfo *x = &vi[adj[e]];
+            if (x->pre < prev || x->pre >= b) {
+                /* Outside R and not v: its distance is unchanged, and it is not closer than
+                 * t (t's predecessors are all in R or v). */
+                if (x->sd == sdt) {
+                    plus1 = true;
+                    break;
+                }
+                plus2 = true;
+            } else if (x->pre >= a && x->sd < sdt && x->nd == dt) {
+                plus1 = true;
+                break;
+            }
+        }
+        if (plus1) {
+            vi[t].nd = dt + 1;
+            fix_add64(&gained, rec[dt + 1]);
+        } else {
+            vi[t].nd = plus2 ? dt + 2 : NONE;
+            hl[nh++] = t;
+        }
+    }
+    if (nh == 0)
+        return gained;
+
+    /* H: vertices at d + 2 or more. Seed from settled neighbours in R (they are on t's level
+     * or below it, else t would be settled), then BFS inside H. In H, nd != d + 1. */
+    uint32_t *sorted = w->sorted, *sval = w->sval, *fifo = w->fifo;
+    uint32_t low = dv + 3, maxval = 0, ns = 0, qh = 0, qt = 0, i = 0;
+    for (uint32_t k = 0; k < nh; k++) {
+        uint32_t t = hl[k], best = vi[t].nd;
+        for (uint32_t e = off[t]; e < off[t + 1]; e++) {
+            const struct vinfo *x = &vi[adj[e]];
+            if (x->pre >= a && x->pre < b && x->nd == x->sd - base + 1 &&
+                x->sd - base + 2 < best)
+                best = x->sd - base + 2;
+        }
+        vi[t].nd = best;
         if (best != NONE) {
-            /* A neighbour outside R is never closer to s than t (t's predecessors are all in
-             * R or v), so seeds lie in [d(t) + 1, d(t) + 2] and at least at base. */
-            assert(best >= base && best > dist[t]);
-            seedp[ns++] = pt;
-            if (best > maxval)
-                maxval = best;
+            assert(best >= low);
+            hl[ns++] = t;   /* keep only the seeded ones, in place */
+            maxval = best > maxval ? best : maxval;
         }
     }
     if (ns == 0)
         return gained;
-    if (b - a == 1) {
-        fix_add64(&gained, rec[nd[seedp[0]]]);
-        return gained;
-    }
-    /* R contains a vertex at every level between d(v) + 1 and its deepest, so the value range
-     * is at most |R| + 1 and the counting sort is O(|R|). */
-    memset(count, 0, (size_t)(maxval - base + 2) * sizeof(*count));
     for (uint32_t k = 0; k < ns; k++)
-        count[nd[seedp[k]] - base + 1]++;
-    for (uint32_t k = 1; k <= maxval - base + 1; k++)
+        count[vi[hl[k]].nd - low + 1]++;
+    for (uint32_t k = 1; k <= maxval - low + 1; k++)
         count[k] += count[k - 1];
     for (uint32_t k = 0; k < ns; k++) {
-        uint32_t slot = count[nd[seedp[k]] - base]++;
-        sorted[slot] = seedp[k];
-        sval[slot] = nd[seedp[k]];
+        uint32_t slot = count[vi[hl[k]].nd - low]++;
+        sorted[slot] = hl[k];
+        sval[slot] = vi[hl[k]].nd;
     }
+    memset(count, 0, (size_t)(maxval - low + 2) * sizeof(*count));
     for (;;) {
         uint32_t x, val;
-        if (qh < qt && (i == ns || nd[fifo[qh]] <= sval[i])) {
+        if (qh < qt && (i == ns || vi[fifo[qh]].nd <= sval[i])) {
             x = fifo[qh++];
-            val = nd[x];
+            val = vi[x].nd;
         } else if (i < ns) {
             x = sorted[i];
             val = sval[i++];
-            if (nd[x] != val)
+            if (vi[x].nd != val)
                 continue;  /* lowered since it was seeded; handled from the FIFO */
         } else {
             break;
         }
         fix_add64(&gained, rec[val]);
-        for (uint32_t e = off[order[x]]; e < off[order[x] + 1]; e++) {
-            uint32_t y = adj[e], qy = vpre[y];
-            if (qy >= a && qy < b && val + 1 < nd[pos[y]]) {
-                nd[pos[y]] = val + 1;
-                fifo[qt++] = pos[y];
+        for (uint32_t e = off[x]; e < off[x + 1]; e++) {
+            struct vinfo *y = &vi[adj[e]];
+            if (y->pre >= a && y->pre < b && y->nd != y->sd - base + 1 && val + 1 < y->nd) {
+                y->nd = val + 1;
+                fifo[qt++] = adj[e];
             }
         }
     }
     return gained;
 }
 
-static uint32_t next_stamp(struct worker *w)
+/* Starts a new source: distances below the returned base are stale. */
+static uint32_t next_base(struct worker *w)
 {
-    if (w->stamp == UINT32_MAX - 1) {
-        memset(w->seen, 0, (size_t)w->sh->n * sizeof(*w->seen));
-        w->stamp = 0;
+    uint32_t step = w->sh->n + 1;
+
+    if (w->base == 0 || w->base > UINT32_MAX - 2 * step) {
+        for (size_t v = 0; v < w->sh->n; v++)
+            w->vi[v].sd = 0;
+        w->base = 1;
+    } else {
+        w->base += step;
     }
-    return ++w->stamp;
+    return w->base;
 }
 
 /* Adds source s's share to S[s] and to w->loss[v] for every v that s's paths depend on. */
@@ -240,42 +439,41 @@ static void process_source(struct worker *w, uint32_t s)
 {
     const uint32_t *off = w->sh->off, *adj = w->sh->adj;
     const uint64_t *rec = w->sh->rec;
-    uint32_t *seen = w->seen, *dist = w->dist, *pos = w->pos, *vpre = w->vpre;
-    uint32_t *order = w->order, *idom = w->idom, *size = w->size, *pre = w->pre;
-    uint32_t *lo = w->lo, *hi = w->hi;
-    uint32_t stamp = next_stamp(w), r = 1, deep = 0;
+    struct vinfo *vi = w->vi;
+    uint32_t *order = w->order, *idom = w->idom, *lev = w->lev, *size = w->size, *pre = w->pre;
+    uint32_t base = next_base(w), r = 1, deep = 0;
     fix S = {0, 0};
 
     /* BFS; the immediate dominator of each vertex is the nearest common dominator-tree
      * ancestor of its DAG predecessors, folded in as each predecessor is dequeued (its own
      * idom is final by then, its predecessors being a level closer). Ancestors have smaller
      * positions, so the intersection walks up by comparing positions (Cooper-Harvey-Kennedy). */
-    seen[s] = stamp;
-    dist[s] = 0;
-    pos[s] = 0;
+    vi[s].sd = base;
+    vi[s].pos = 0;
     order[0] = s;
     idom[0] = 0;
+    lev[0] = 0;
     for (uint32_t head = 0; head < r; head++) {
-        uint32_t u = order[head], d1 = dist[u] + 1;
+        uint32_t u = order[head], d1 = lev[head] + 1;
         for (uint32_t e = off[u]; e < off[u + 1]; e++) {
-            uint32_t x = adj[e];
-            if (seen[x] != stamp) {
-                seen[x] = stamp;
-                dist[x] = d1;
-                pos[x] = r;
-                order[r] = x;
+            struct vinfo *x = &vi[adj[e]];
+            if (x->sd < base) {
+                x->sd = base + d1;
+                x->pos = r;
+                order[r] = adj[e];
                 idom[r] = head;
+                lev[r] = d1;
                 r++;
                 fix_add64(&S, rec[d1]);
-            } else if (dist[x] == d1) {
-                uint32_t px = pos[x], ia = idom[px], ib = head;
+            } else if (x->sd == base + d1) {
+                uint32_t ia = idom[x->pos], ib = head;
                 while (ia != ib) {
                     while (ia > ib)
                         ia = idom[ia];
                     while (ib > ia)
                         ib = idom[ib];
                 }
-                idom[px] = ia;
+                idom[x->pos] = ia;
             }
         }
     }
@@ -288,10 +486,8 @@ static void process_source(struct worker *w, uint32_t s)
     /* Subtree sizes and sums (children have larger positions than their parent). */
     for (uint32_t p = 0; p < r; p++) {
         size[p] = 1;
-        w->sub[p].lo = rec[dist[order[p]]];
+        w->sub[p].lo = rec[lev[p]];
         w->sub[p].hi = 0;
-        lo[p] = NONE;
-        hi[p] = 0;
     }
     for (uint32_t p = r - 1; p > 0; p--) {
         size[idom[p]] += size[p];
@@ -300,45 +496,29 @@ static void process_source(struct worker *w, uint32_t s)
     /* Preorder numbering: the subtree of p is the range [pre[p], pre[p] + size[p]). */
     pre[0] = 0;
     w->cursor[0] = 1;
-    vpre[s] = 0;
-    w->bypre[0] = 0;
+    vi[s].pre = 0;
+    w->qvert[0] = s;
+    w->qlev[0] = 0;
     for (uint32_t p = 1; p < r; p++) {
         uint32_t q = w->cursor[idom[p]];
         w->cursor[idom[p]] += size[p];
         pre[p] = q;
         w->cursor[p] = q + 1;
-        vpre[order[p]] = q;
-        w->bypre[q] = p;
-    }
-    /* lo[p] / hi[p]: smallest / largest preorder number among the neighbours of the strict
-     * subtree of p. When they stay inside [pre[p], end), nothing of R touches the rest of the
-     * graph except through v, so all of R is cut off and no BFS is needed (trees, chains). */
-    for (uint32_t p = r - 1; p > 0; p--) {
-        uint32_t q = idom[p], l, h, t = order[p];
-        if (q == 0)
-            continue;  /* in no R: only the source dominates it */
-        l = lo[p];
-        h = hi[p];
-        for (uint32_t e = off[t]; e < off[t + 1]; e++) {
-            uint32_t qx = vpre[adj[e]];
-            l = qx < l ? qx : l;
-            h = qx > h ? qx : h;
-        }
-        lo[q] = l < lo[q] ? l : lo[q];
-        hi[q] = h > hi[q] ? h : hi[q];
+        vi[order[p]].pre = q;
+        w->qvert[q] = order[p];
+        w->qlev[q] = lev[p];
     }
 
     for (uint32_t p = 1; p < r; p++) {
-        uint32_t v = order[p], a = pre[p] + 1, b = pre[p] + size[p];
+        uint32_t v = order[p];
         fix lost;
         if (size[p] == 1)
             continue;
-        lost = fix_sub(w->sub[p], (fix){rec[dist[v]], 0});
-        if (lo[p] >= pre[p] && hi[p] < b) {
-            fix_add(&w->loss[v], lost);
-            continue;
-        }
-        fix_add(&w->loss[v], fix_sub(lost, seeded_bfs(w, p, a, b)));
+        /* If R is cut off entirely, all of it becomes unreachable: no search needed. */
+        lost = fix_sub(w->sub[p], (fix){rec[lev[p]], 0});
+        if (cut_size(w->sh->cuts, s, v) != size[p] - 1)
+            lost = fix_sub(lost, replace_paths(w, pre[p] + 1, pre[p] + size[p], lev[p]));
+        fix_add(&w->loss[v], lost);
     }
 }
 
@@ -412,6 +592,7 @@ int na_robustness_compute(const na_graph *g, const na_robustness_opts *opts, na_
                           na_error *err)
 {
     struct shared sh;
+    struct cuts cuts;
     struct worker *workers = NULL;
     unsigned nt, ready = 0;
     size_t n = g->n;
@@ -434,10 +615,12 @@ int na_robustness_compute(const na_graph *g, const na_robustness_opts *opts, na_
     sh.chunk = sh.chunk < 1 ? 1 : sh.chunk > 256 ? 256 : sh.chunk;
     atomic_init(&sh.next, 0);
     atomic_init(&sh.done, 0);
+    memset(&cuts, 0, sizeof(cuts));
+    sh.cuts = &cuts;
     sh.rec = reciprocal_table(n);
     sh.S = calloc(n, sizeof(fix));
     workers = calloc(nt, sizeof(*workers));
-    if (!sh.rec || !sh.S || !workers) {
+    if (!sh.rec || !sh.S || !workers || cuts_build(g, &cuts)) {
         rc = na_error_set(err, NA_ENOMEM, "out of memory for the robustness kernel");
         goto out_free;
     }
@@ -482,6 +665,7 @@ out_free:
     free(workers);
     free(sh.S);
     free((void *)sh.rec);
+    cuts_free(&cuts);
     if (rc) {
         na_robustness_free(out);
         return rc;
