@@ -280,8 +280,8 @@ static void read_number(yctx *y, const char *key, const yaml_node_t *v, double l
         s_value(v, &val);
         if (val.type == NA_VAL_INT)
             val.u.d = (double)val.u.i;
-        if ((val.type == NA_VAL_INT || val.type == NA_VAL_DOUBLE) && val.u.d >= lo &&
-            val.u.d <= hi) {
+        if ((val.type == NA_VAL_INT || val.type == NA_VAL_DOUBLE) && isfinite(val.u.d) &&
+            val.u.d >= lo && val.u.d <= hi) {
             *dst = val.u.d;
             return;
         }
