@@ -1,0 +1,172 @@
+#!/usr/bin/python3
+"""test_oracle_networkx.py: `netassure analyze FILE --json` on every Internet Topology Zoo graph,
+checked against NetworkX computing the same things from the same file on its own:
+
+  - betweenness: nx.betweenness_centrality(G, normalized=False)
+  - articulation points (per-node flag and the top-level count): nx.articulation_points
+  - bridges: nx.bridges
+  - importance: nx.global_efficiency(G) - nx.global_efficiency(G - v)
+  - efficiency: nx.global_efficiency(G); redundancy: G.degree(v)
+
+G is nx.read_gml(path, label='id') collapsed to a simple nx.Graph without self-loops, node ids
+as strings (our importer's rule: GML `id 12` is node "12"). Values agree when
+|ours - theirs| <= 1e-9 * max(1, |theirs|) (absolute, relative for big values).
+
+NetworkX needs O(n^2 m) for the importance of every node; on graphs above
+NETASSURE_ORACLE_FULL_MAX nodes (default 300; only Kdl, 754 nodes, is bigger) it checks a
+fixed sample of nodes instead (the 10 most and 5 least important by our output and 25 evenly
+spaced ones) and says so. NETASSURE_ORACLE_FULL_MAX=100000 checks every node (minutes).
+
+Skips (exit 77, with a visible reason) when the Zoo data or networkx is missing.
+"""
+import glob
+import json
+import os
+import subprocess
+import sys
+import time
+
+TOL = 1e-9
+MAX_REPORTED = 10
+
+
+def skip(why):
+    print("SKIP: " + why)
+    sys.exit(77)
+
+
+def close(ours, theirs):
+    return abs(ours - theirs) <= TOL * max(1.0, abs(theirs))
+
+
+def nx_graph(nx, path):
+    g = nx.read_gml(path, label="id")
+    simple = nx.Graph()
+    simple.add_nodes_from(str(v) for v in g.nodes())
+    simple.add_edges_from((str(u), str(v)) for u, v in g.edges() if u != v)
+    return simple
+
+
+def analyze(binary, path):
+    """Our analysis of `path` as parsed JSON, or (None, message)."""
+    proc = subprocess.run([binary, "analyze", path, "--json"], capture_output=True, text=True,
+                          timeout=600)
+    if proc.returncode != 0:
+        return None, "exit %d: %s" % (proc.returncode, proc.stderr.strip()[-2000:])
+    try:
+        return json.loads(proc.stdout), None
+    except ValueError as e:
+        return None, "stdout is not JSON (%s): %r" % (e, proc.stdout[:300])
+
+
+def importance_sample(nodes, ours_importance, full_max):
+    """Every node on small graphs; else a fixed, explained sample."""
+    if len(nodes) <= full_max:
+        return list(nodes), None
+    ranked = sorted(nodes, key=lambda v: (-ours_importance[v], v))
+    picked = ranked[:10] + ranked[-5:]
+    step = max(1, len(nodes) // 25)
+    picked += sorted(nodes)[::step][:25]
+    seen = set()
+    sample = [v for v in picked if not (v in seen or seen.add(v))]
+    return sample, "%d of %d nodes (10 most, 5 least important by ours, 25 evenly spaced)" % (
+        len(sample), len(nodes))
+
+
+def check_file(nx, binary, path, full_max, problems):
+    """Appends (file, what, node, ours, theirs) for each disagreement; returns a note or None."""
+    name = os.path.basename(path)
+    ours, err = analyze(binary, path)
+    if ours is None:
+        problems.append((name, "analyze failed", "-", err, "-"))
+        return None
+    g = nx_graph(nx, path)
+    try:
+        nodes = {n["id"]: n for n in ours["nodes"]}
+    except (KeyError, TypeError) as e:
+        problems.append((name, "JSON has no usable \"nodes\" (%s)" % e, "-", "-", "-"))
+        return None
+    if set(nodes) != set(g.nodes()):
+        only_ours = sorted(set(nodes) - set(g.nodes()))[:5]
+        only_nx = sorted(set(g.nodes()) - set(nodes))[:5]
+        problems.append((name, "node sets differ", "-", "only ours: %s" % only_ours,
+                         "only networkx: %s" % only_nx))
+        return None
+
+    def compare(what, v, mine, theirs):
+        if mine is None or not close(mine, theirs):
+            problems.append((name, what, v, mine, theirs))
+
+    bc = nx.betweenness_centrality(g, normalized=False)
+    for v in g.nodes():
+        compare("betweenness", v, nodes[v].get("betweenness"), bc[v])
+        if nodes[v].get("redundancy") != g.degree(v):
+            problems.append((name, "redundancy", v, nodes[v].get("redundancy"), g.degree(v)))
+
+    aps = set(nx.articulation_points(g))
+    flagged = {v for v, n in nodes.items() if n.get("articulation_point") is True}
+    if flagged != aps:
+        problems.append((name, "articulation points (node flags)", "-",
+                         "only ours: %s" % sorted(flagged - aps)[:5],
+                         "only networkx: %s" % sorted(aps - flagged)[:5]))
+    count = ours.get("articulation_points")
+    if count != len(aps):
+        problems.append((name, "articulation_points (count)", "-", count, len(aps)))
+
+    bridges = {frozenset(e) for e in nx.bridges(g)}
+    ours_bridges = {frozenset((b["source"], b["target"])) for b in ours.get("bridges", [])}
+    if ours_bridges != bridges:
+        problems.append((name, "bridges", "-",
+                         "only ours: %s" % [sorted(b) for b in ours_bridges - bridges][:5],
+                         "only networkx: %s" % [sorted(b) for b in bridges - ours_bridges][:5]))
+
+    e_all = nx.global_efficiency(g)
+    if ours.get("efficiency") is None or not close(ours["efficiency"], e_all):
+        problems.append((name, "efficiency", "-", ours.get("efficiency"), e_all))
+    imp = {v: nodes[v].get("importance") for v in g.nodes()}
+    if any(x is None for x in imp.values()):
+        problems.append((name, "importance missing", "-", "-", "-"))
+        return None
+    sample, note = importance_sample(list(g.nodes()), imp, full_max)
+    for v in sample:
+        rest = g.subgraph(u for u in g.nodes() if u != v)
+        compare("importance", v, imp[v], e_all - nx.global_efficiency(rest))
+    return note
+
+
+def main():
+    try:
+        import networkx as nx
+    except ImportError:
+        skip("networkx is not installed for " + sys.executable)
+    shared = os.environ.get("NETASSURE_SHARED_DATA", "")
+    zoo = os.path.join(shared, "topology-zoo")
+    files = sorted(glob.glob(os.path.join(zoo, "*.gml")))
+    if not shared or not files:
+        skip("no Topology Zoo GML files in $NETASSURE_SHARED_DATA/topology-zoo (%r)" % zoo)
+    binary = os.environ.get("NETASSURE_BIN")
+    if not binary or not os.access(binary, os.X_OK):
+        print("FAIL: $NETASSURE_BIN is not an executable: %r" % binary)
+        return 1
+    full_max = int(os.environ.get("NETASSURE_ORACLE_FULL_MAX", "300"))
+
+    problems, started = [], time.time()
+    for path in files:
+        note = check_file(nx, binary, path, full_max, problems)
+        if note:
+            print("%s: importance checked on %s" % (os.path.basename(path), note))
+    print("%d Topology Zoo graphs checked against networkx %s in %.0f s" %
+          (len(files), nx.__version__, time.time() - started))
+    if problems:
+        print("FAIL: %d disagreements; the first %d (file, what, node, ours, networkx):" %
+              (len(problems), min(len(problems), MAX_REPORTED)))
+        for p in problems[:MAX_REPORTED]:
+            print("  %s  %s  node %s: ours %r, networkx %r" % p)
+        return 1
+    print("OK: betweenness, articulation points, bridges, efficiency, redundancy and importance"
+          " agree within %g" % TOL)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
