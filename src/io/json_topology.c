@@ -1131,6 +1131,11 @@ out_free:
     return rc;
 }
 
+/*
+ * Reads a snapshot message (or NetworkX node-link JSON). On success *out is a new snapshot with
+ * refcount 1 that the caller unrefs; `rep` (may be NULL) is reset and filled. Fatal problems
+ * give NA_EPARSE with the JSON path in the message and the position in `err`. O(input size).
+ */
 int na_import_json(const char *data, size_t len, const char *source, na_topology **out,
                    na_import_report *rep, na_error *err)
 {
@@ -1401,6 +1406,11 @@ static int read_message(jctx *c, const json_t *obj, delta_vec *dv)
     return read_delta(c, obj, dv);
 }
 
+/*
+ * Reads one delta, an array of deltas or an events document (one delta per event). On success
+ * *out is a malloc'd array of *n_out deltas (never NULL, even when empty): the caller frees each
+ * with na_delta_free and the array with free(). On error nothing is returned. O(input size).
+ */
 int na_json_parse_deltas(const char *data, size_t len, const char *source, na_delta ***out,
                          size_t *n_out, na_error *err)
 {

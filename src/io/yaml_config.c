@@ -792,6 +792,12 @@ static void count_isolated(yctx *y, const na_topology *t)
     free(linked);
 }
 
+/*
+ * Reads the devices: / bgp_peers: topology of a YAML configuration. On success *out is a new
+ * snapshot with refcount 1 that the caller unrefs; `rep` (may be NULL) is reset and filled.
+ * Fatal problems give NA_EPARSE (NA_ETOOBIG past a limit) with line and column in `err`.
+ * O(input size), alias expansion bounded by YAML_MAX_VISITS.
+ */
 int na_import_yaml(const char *data, size_t len, const char *source, na_topology **out,
                    na_import_report *rep, na_error *err)
 {
