@@ -233,10 +233,10 @@ struct vinfo {
 };
 
 /*
- * One worker's scratch. order, idom, lev, size, pre, cursor and sub are indexed by BFS
+ * One worker's scratch. order, idom, lev, size and pre are indexed by BFS
  * position p (0 = the source), which keeps the dominator tree compact and makes "is an
- * ancestor" a comparison; qvert and qlev by preorder number, so a dominator subtree is a
- * contiguous slice of them.
+ * ancestor" a comparison; qvert and qlev by preorder number, so a dominator subtree
+ * is a contiguous slice of them (prefix too, built only for sources that need it).
  */
 struct worker {
     struct shared *sh;
@@ -244,15 +244,15 @@ struct worker {
     bool started;
     uint32_t base;
     struct vinfo *vi;             /* per vertex */
-    uint32_t *order, *idom, *lev, *size, *pre, *cursor, *qvert, *qlev;
+    uint32_t *order, *idom, *lev, *size, *pre, *qvert, *qlev;
     uint32_t *rl, *hl, *sorted, *sval, *fifo, *count;
-    fix *sub;                     /* sum of rec[d] over the dominator subtree */
+    fix *prefix;                  /* prefix[q] = sum of rec[qlev[q']] for q' < q */
     fix *loss;                    /* per vertex v: sum over sources of the 1/d lost in G - v */
 };
 
 #define WORKER_ARRAYS(w)                                                                       \
-    {&(w)->order, &(w)->idom, &(w)->lev, &(w)->size, &(w)->pre, &(w)->cursor, &(w)->qvert,     \
-     &(w)->qlev, &(w)->rl, &(w)->hl, &(w)->sorted, &(w)->sval, &(w)->fifo, &(w)->count}
+    {&(w)->order, &(w)->idom, &(w)->lev, &(w)->size, &(w)->pre, &(w)->qvert, &(w)->qlev,       \
+     &(w)->rl, &(w)->hl, &(w)->sorted, &(w)->sval, &(w)->fifo, &(w)->count}
 
 static void worker_free(struct worker *w)
 {
@@ -263,10 +263,10 @@ static void worker_free(struct worker *w)
         *arrays[i] = NULL;
     }
     free(w->vi);
-    free(w->sub);
+    free(w->prefix);
     free(w->loss);
     w->vi = NULL;
-    w->sub = w->loss = NULL;
+    w->prefix = w->loss = NULL;
 }
 
 static int worker_init(struct worker *w, struct shared *sh)
@@ -283,9 +283,9 @@ static int worker_init(struct worker *w, struct shared *sh)
             goto out_free;
     }
     w->vi = calloc(n + 1, sizeof(*w->vi));
-    w->sub = calloc(n + 1, sizeof(fix));
+    w->prefix = calloc(n + 1, sizeof(fix));
     w->loss = calloc(n + 1, sizeof(fix));
-    if (!w->vi || !w->sub || !w->loss)
+    if (!w->vi || !w->prefix || !w->loss)
         goto out_free;
     return NA_OK;
 
@@ -296,7 +296,8 @@ out_free:
 
 /*
  * Distances from the source in G - v to R = the strict dominator subtree of v (preorder range
- * [a, b), v itself is a - 1 at level dv); returns the sum over reachable t in R of rec[d'(t)].
+ * [a, b), v itself is a - 1 at level dv); returns what R loses: the sum over t in R of
+ * rec[d(t)] - rec[d'(t)] (rec[infinity] = 0).
  *
  * Every t in R gets longer: d'(t) >= d(t) + 1. It is exactly d(t) + 1 iff t has a neighbour
  * outside R (and != v) on its own level, or a neighbour in R one level up that is itself at
@@ -311,18 +312,20 @@ static fix replace_paths(struct worker *w, uint32_t a, uint32_t b, uint32_t dv)
     struct vinfo *vi = w->vi;
     uint32_t *count = w->count, *rl = w->rl, *hl = w->hl;
     uint32_t base = w->base, prev = a - 1, nr = b - a, nh = 0;
-    fix gained = {0, 0};
+    fix before = {0, 0}, gained = {0, 0};
 
     /* R in level order. R has a vertex on every level from dv + 1 to its deepest (each lies
      * on a shortest path from v to the deepest), so the counting sort is O(|R|). */
     if (nr == 1) {
         rl[0] = a;
+        fix_add64(&before, rec[qlev[a]]);
     } else {
         uint32_t span = 0, sum = 0;
         for (uint32_t q = a; q < b; q++) {
             uint32_t k = qlev[q] - dv;
             count[k]++;
             span = k > span ? k : span;
+            fix_add64(&before, rec[qlev[q]]);
         }
         for (uint32_t k = 1; k <= span; k++) {
             uint32_t c = count[k];
@@ -361,7 +364,7 @@ static fix replace_paths(struct worker *w, uint32_t a, uint32_t b, uint32_t dv)
         }
     }
     if (nh == 0)
-        return gained;
+        return fix_sub(before, gained);
 
     /* H: vertices at d + 2 or more. Seed from settled neighbours in R (they are on t's level
      * or below it, else t would be settled), then BFS inside H. In H, nd != d + 1. */
@@ -383,7 +386,7 @@ static fix replace_paths(struct worker *w, uint32_t a, uint32_t b, uint32_t dv)
         }
     }
     if (ns == 0)
-        return gained;
+        return fix_sub(before, gained);
     for (uint32_t k = 0; k < ns; k++)
         count[vi[hl[k]].nd - low + 1]++;
     for (uint32_t k = 1; k <= maxval - low + 1; k++)
@@ -416,7 +419,7 @@ static fix replace_paths(struct worker *w, uint32_t a, uint32_t b, uint32_t dv)
             }
         }
     }
-    return gained;
+    return fix_sub(before, gained);
 }
 
 /* Starts a new source: distances below the returned base are stale. */
@@ -441,7 +444,9 @@ static void process_source(struct worker *w, uint32_t s)
     const uint64_t *rec = w->sh->rec;
     struct vinfo *vi = w->vi;
     uint32_t *order = w->order, *idom = w->idom, *lev = w->lev, *size = w->size, *pre = w->pre;
+    uint32_t *cursor = w->fifo;   /* free until replace_paths */
     uint32_t base = next_base(w), r = 1, deep = 0;
+    bool prefix_ready = false;
     fix S = {0, 0};
 
     /* BFS; the immediate dominator of each vertex is the nearest common dominator-tree
@@ -483,41 +488,46 @@ static void process_source(struct worker *w, uint32_t s)
     if (deep == 0)
         return;  /* every vertex has a path avoiding any given v != s: no loss from s */
 
-    /* Subtree sizes and sums (children have larger positions than their parent). */
-    for (uint32_t p = 0; p < r; p++) {
+    /* Subtree sizes (children have larger positions than their parent). */
+    for (uint32_t p = 0; p < r; p++)
         size[p] = 1;
-        w->sub[p].lo = rec[lev[p]];
-        w->sub[p].hi = 0;
-    }
-    for (uint32_t p = r - 1; p > 0; p--) {
+    for (uint32_t p = r - 1; p > 0; p--)
         size[idom[p]] += size[p];
-        fix_add(&w->sub[idom[p]], w->sub[p]);
-    }
     /* Preorder numbering: the subtree of p is the range [pre[p], pre[p] + size[p]). */
     pre[0] = 0;
-    w->cursor[0] = 1;
+    cursor[0] = 1;
     vi[s].pre = 0;
     w->qvert[0] = s;
     w->qlev[0] = 0;
     for (uint32_t p = 1; p < r; p++) {
-        uint32_t q = w->cursor[idom[p]];
-        w->cursor[idom[p]] += size[p];
+        uint32_t q = cursor[idom[p]];
+        cursor[idom[p]] += size[p];
         pre[p] = q;
-        w->cursor[p] = q + 1;
+        cursor[p] = q + 1;
         vi[order[p]].pre = q;
         w->qvert[q] = order[p];
         w->qlev[q] = lev[p];
     }
 
     for (uint32_t p = 1; p < r; p++) {
-        uint32_t v = order[p];
-        fix lost;
+        uint32_t v = order[p], a = pre[p] + 1, b = pre[p] + size[p];
+        fix lost = {0, 0};
         if (size[p] == 1)
             continue;
-        /* If R is cut off entirely, all of it becomes unreachable: no search needed. */
-        lost = fix_sub(w->sub[p], (fix){rec[lev[p]], 0});
-        if (cut_size(w->sh->cuts, s, v) != size[p] - 1)
-            lost = fix_sub(lost, replace_paths(w, pre[p] + 1, pre[p] + size[p], lev[p]));
+        if (cut_size(w->sh->cuts, s, v) == size[p] - 1) {
+            /* All of R is cut off, so all of it is lost: a prefix sum, no search. */
+            if (!prefix_ready) {
+                w->prefix[0] = (fix){0, 0};
+                for (uint32_t q = 0; q < r; q++) {
+                    w->prefix[q + 1] = w->prefix[q];
+                    fix_add64(&w->prefix[q + 1], rec[w->qlev[q]]);
+                }
+                prefix_ready = true;
+            }
+            lost = fix_sub(w->prefix[b], w->prefix[a]);
+        } else {
+            lost = replace_paths(w, a, b, lev[p]);
+        }
         fix_add(&w->loss[v], lost);
     }
 }
