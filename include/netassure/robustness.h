@@ -50,7 +50,7 @@ typedef struct na_robustness {
  * with na_robustness_free (also on failure, where *out is left empty). The result does not
  * depend on the number of threads (sums are exact fixed-point). Thread-safe for distinct
  * outputs; g is only read. O(n m) typical, O(n^2 m) worst case; O(threads * n) memory.
- * Errors: NA_ENOMEM, NA_EINVAL (opts->threads absurd is clamped, not an error).
+ * Errors: NA_ENOMEM. opts->threads above the vertex count or 256 is clamped.
  */
 int na_robustness_compute(const na_graph *g, const na_robustness_opts *opts, na_robustness *out,
                           na_error *err);

@@ -425,14 +425,14 @@ static fix replace_paths(struct worker *w, uint32_t a, uint32_t b, uint32_t dv)
 /* Starts a new source: distances below the returned base are stale. */
 static uint32_t next_base(struct worker *w)
 {
-    uint32_t step = w->sh->n + 1;
+    uint64_t step = (uint64_t)w->sh->n + 1;
 
-    if (w->base == 0 || w->base > UINT32_MAX - 2 * step) {
+    if (w->base == 0 || w->base + 2 * step > UINT32_MAX) {
         for (size_t v = 0; v < w->sh->n; v++)
             w->vi[v].sd = 0;
         w->base = 1;
     } else {
-        w->base += step;
+        w->base += (uint32_t)step;
     }
     return w->base;
 }
