@@ -79,7 +79,7 @@ na_log_level na_log_get_level(void);
 /* Parses "error", "warn", "info", "debug"; returns 0 or NA_EINVAL. */
 int na_log_parse_level(const char *name, na_log_level *out);
 void na_log(na_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void na_vlog(na_log_level level, const char *fmt, va_list ap);
+void na_vlog(na_log_level level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 #ifdef __cplusplus
 }

@@ -28,6 +28,7 @@ void na_error_clear(na_error *err)
     err->offset = -1;
 }
 
+__attribute__((format(printf, 3, 0)))
 static void error_vset(na_error *err, int code, const char *fmt, va_list ap)
 {
     err->code = code;
