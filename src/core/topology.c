@@ -40,6 +40,7 @@ struct na_builder {
     size_t n_links, cap_links, live_links;
     na__idmap node_ids;
     na__idmap link_ids;
+    na__idmap synth_next;  /* "S--T" -> next "#k" to try, so k parallel links cost O(k) */
     const char *name;
     uint64_t version;
     int64_t timestamp_ms;
@@ -158,6 +159,7 @@ na_builder *na_builder_new(void)
     na__arena_init(&b->arena);
     na__idmap_init(&b->node_ids);
     na__idmap_init(&b->link_ids);
+    na__idmap_init(&b->synth_next);
     b->version = 1;
     return b;
 }
@@ -172,6 +174,7 @@ void na_builder_free(na_builder *b)
     free(b->link_dead);
     na__idmap_free(&b->node_ids);
     na__idmap_free(&b->link_ids);
+    na__idmap_free(&b->synth_next);
     na__arena_free(&b->arena);
     free(b);
 }
@@ -394,14 +397,25 @@ int na_builder_remove_node(na_builder *b, const char *id, na_error *err)
 /* Makes "S--T", then "S--T#2", "S--T#3", ... until one is free. */
 static const char *synth_link_id(na_builder *b, const char *s, const char *t)
 {
-    size_t len = strlen(s) + strlen(t) + 24;
-    char *buf = na__arena_alloc(&b->arena, len);
+    size_t len = strlen(s) + strlen(t) + 24, k = 2;
+    char *base = na__arena_alloc(&b->arena, len), *buf;
 
+    if (!base)
+        return NULL;
+    snprintf(base, len, "%s--%s", s, t);
+    if (!na__idmap_get(&b->link_ids, base, NULL))
+        return base;
+    buf = na__arena_alloc(&b->arena, len);
     if (!buf)
         return NULL;
-    snprintf(buf, len, "%s--%s", s, t);
-    for (unsigned k = 2; na__idmap_get(&b->link_ids, buf, NULL); k++)
-        snprintf(buf, len, "%s--%s#%u", s, t, k);
+    na__idmap_get(&b->synth_next, base, &k);
+    for (;; k++) {
+        snprintf(buf, len, "%s--%s#%zu", s, t, k);
+        if (!na__idmap_get(&b->link_ids, buf, NULL))
+            break;
+    }
+    if (na__idmap_put(&b->synth_next, base, k + 1))
+        return NULL;
     return buf;
 }
 

@@ -127,6 +127,32 @@ static void test_remove_node_removes_its_links(void **state)
     na_topology_unref(t2);
 }
 
+static void test_many_parallel_links_get_distinct_ids(void **state)
+{
+    (void)state;
+    na_topology *t = test_topology_from_edges("a-b");
+    na_builder *b = na_builder_from(t);
+    na_link l;
+    const char *id;
+    size_t i;
+
+    na_link_init(&l);
+    l.source = "a";
+    l.target = "b";
+    l.id = "a--b#5";  /* a given id that a synthesized one must step over */
+    assert_int_equal(na_builder_add_link(b, &l, NULL, NULL), 0);
+    l.id = NULL;
+    for (int k = 0; k < 5000; k++)
+        assert_int_equal(na_builder_add_link(b, &l, &id, NULL), 0);
+    assert_string_equal(id, "a--b#5002");
+    na_topology_unref(t);
+    assert_int_equal(na_builder_finish(b, &t, NULL), 0);
+    assert_int_equal(na_topology_link_count(t), 5002);
+    assert_int_equal(na_topology_find_link(t, "a--b#4", &i), 0);
+    assert_int_equal(na_topology_find_link(t, "a--b#6", &i), 0);
+    na_topology_unref(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -134,6 +160,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_node_is_refused),
         cmocka_unit_test(test_delta_makes_next_version_and_keeps_base),
         cmocka_unit_test(test_remove_node_removes_its_links),
+        cmocka_unit_test(test_many_parallel_links_get_distinct_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
