@@ -10,6 +10,8 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS=${NA_FUZZ_SECONDS:-30}
 # The oracles are Debian's python3 packages; make sure tests never pick another interpreter.
 export PATH="/usr/bin:$PATH"
+# NetworkX answers for the oracle test: computed in the release run, reused by the ASan run.
+export NETASSURE_ORACLE_CACHE="$PWD/build/oracle-cache"
 
 stage() { printf '\n==== %s ====\n' "$*"; }
 
