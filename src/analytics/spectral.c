@@ -4,8 +4,8 @@
  * The spectrum of a disconnected graph is the union of its components' spectra, so we solve
  * each component on its own and merge: this keeps every solve connected (eigenvalue 0 simple),
  * which ARPACK needs to find the bottom of the spectrum reliably, and keeps dense solves small.
- * Small components use LAPACK (dsyevr, only the wanted eigenpairs); large ones ARPACK on the
- * CSR through the largest eigenvalues of 2I - L. The embedding rows are normalised
+ * Small components use LAPACK (dsyevd: all eigenpairs, keeping the wanted ones); large ones
+ * ARPACK on the CSR through the largest eigenvalues of 2I - L. The embedding rows are normalised
  * (Ng, Jordan and Weiss) and clustered by our own k-means with k-means++ seeding.
  */
 #include "netassure/community.h"
@@ -91,13 +91,12 @@ static int dense_eigen(const component *c, size_t t, double *vals, double *vecs,
     const na_graph *g = c->g;
     size_t s = c->s;
     double *a, *z;
-    lapack_int *isuppz, found = 0, info;
+    lapack_int info;
     int rc = NA_OK;
 
     a = calloc(s * s, sizeof(*a));
-    z = malloc(s * t * sizeof(*z));
-    isuppz = malloc(2 * (t + 1) * sizeof(*isuppz));
-    if (!a || !z || !isuppz) {
+    z = malloc(s * sizeof(*z));
+    if (!a || !z) {
         rc = na_error_set(err, NA_ENOMEM, "out of memory for a %zu x %zu Laplacian", s, s);
         goto out_free;
     }
@@ -110,21 +109,27 @@ static int dense_eigen(const component *c, size_t t, double *vals, double *vecs,
             a[i * s + c->local[w]] = -c->inv_sqrt_deg[v] * c->inv_sqrt_deg[w];
         }
     }
-    info = LAPACKE_dsyevr(LAPACK_ROW_MAJOR, 'V', 'I', 'U', (lapack_int)s, a, (lapack_int)s, 0.0,
-                          0.0, 1, (lapack_int)t, 0.0, &found, vals, z, (lapack_int)t, isuppz);
-    if (info != 0 || (size_t)found != t) {
-        rc = na_error_set(err, NA_EGRAPH, "LAPACKE_dsyevr failed (info %d, %d of %zu found)",
-                          (int)info, (int)found, t);
+    /*
+     * All eigenpairs by divide and conquer, then keep the t smallest. Not dsyevr with range
+     * 'I': Debian's LAPACK 3.11 / OpenBLAS 0.3.21 MRRR path returns fewer pairs than asked on
+     * Laplacians with many equal eigenvalues (leaves give eigenvalue 1 many times; seen on 30
+     * Topology Zoo graphs in release builds), and the cost is O(s^3) either way.
+     */
+    info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)s, a, (lapack_int)s, z);
+    if (info != 0) {
+        rc = na_error_set(err, NA_EGRAPH, "LAPACKE_dsyevd failed (info %d) on a %zu x %zu "
+                          "Laplacian", (int)info, s, s);
         goto out_free;
     }
-    /* z is s x t row-major: column j is eigenvector j. */
-    for (size_t j = 0; j < t; j++)
+    /* Eigenvalues come ascending in z[0..s); a is s x s row-major, column j = vector j. */
+    for (size_t j = 0; j < t; j++) {
+        vals[j] = z[j];
         for (size_t i = 0; i < s; i++)
-            vecs[j * s + i] = z[i * t + j];
+            vecs[j * s + i] = a[i * s + j];
+    }
 out_free:
     free(a);
     free(z);
-    free(isuppz);
     return rc;
 }
 
