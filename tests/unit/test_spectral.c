@@ -247,6 +247,42 @@ static void test_large_graph_uses_sparse_solver(void **state)
     na_graph_free(g);
 }
 
+/*
+ * A ring of 10 routers with 5 leaves each: eigenvalue 1 of the normalised Laplacian has
+ * multiplicity 40, which made LAPACK's dsyevr (range 'I') return fewer pairs than asked.
+ * Every one of the 20 smallest must come back, ascending, the first 0.
+ */
+static void test_many_repeated_eigenvalues(void **state)
+{
+    (void)state;
+    uint32_t edges[2 * 60];
+    size_t m = 0;
+    na_graph *g = NULL;
+    na_spectral sp;
+
+    for (uint32_t r = 0; r < 10; r++) {
+        edges[2 * m] = r;
+        edges[2 * m + 1] = (r + 1) % 10;
+        m++;
+        for (uint32_t l = 0; l < 5; l++) {
+            edges[2 * m] = r;
+            edges[2 * m + 1] = 10 + 5 * r + l;
+            m++;
+        }
+    }
+    assert_int_equal(na_graph_from_edges(60, edges, m, &g, NULL), 0);
+    memset(&sp, 0, sizeof(sp));
+    assert_int_equal(na_spectral_cluster(g, 0, 1, &sp, NULL), 0);
+    assert_int_equal(sp.n_eigenvalues, 20);
+    assert_true(fabs(sp.eigenvalues[0]) < 1e-9);
+    for (size_t i = 1; i < sp.n_eigenvalues; i++)
+        assert_true(sp.eigenvalues[i] >= sp.eigenvalues[i - 1] - 1e-12);
+    /* 10 eigenvalues below 1 come from the ring part; the rest up to 20 are exactly 1. */
+    assert_true(fabs(sp.eigenvalues[19] - 1.0) < 1e-9);
+    na_spectral_free(&sp);
+    na_graph_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_degenerate_graphs),
         cmocka_unit_test(test_reproducible),
         cmocka_unit_test(test_large_graph_uses_sparse_solver),
+        cmocka_unit_test(test_many_repeated_eigenvalues),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
