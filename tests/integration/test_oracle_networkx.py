@@ -89,8 +89,14 @@ def oracle_importance(task):
     path, removed = task
     g = nx_graph_cached(path)
     e_all = nx.global_efficiency(g)
-    return {v: e_all - nx.global_efficiency(g.subgraph(u for u in g.nodes() if u != v))
-            for v in removed}
+    result = {}
+    for v in removed:
+        # A real copy, not g.subgraph(...): NetworkX filters a view on every neighbour visit,
+        # which made this three times slower.
+        rest = g.copy()
+        rest.remove_node(v)
+        result[v] = e_all - nx.global_efficiency(rest)
+    return result
 
 
 def oracles(files, cache_dir, full_max):
