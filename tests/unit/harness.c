@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <sys/stat.h>
 #include <cmocka.h>
 
@@ -87,4 +88,43 @@ na_graph *test_graph_from_edges(size_t n, const char *spec)
     }
     assert_int_equal(na_graph_from_edges(n, edges, m, &g, NULL), 0);
     return g;
+}
+
+const na_node *test_node(const na_topology *t, const char *id)
+{
+    size_t i;
+
+    if (na_topology_find_node(t, id, &i) != 0)
+        fail_msg("no node '%s'", id);
+    return na_topology_node(t, i);
+}
+
+const na_link *test_link(const na_topology *t, const char *id)
+{
+    size_t i;
+
+    if (na_topology_find_link(t, id, &i) != 0)
+        fail_msg("no link '%s'", id);
+    return na_topology_link(t, i);
+}
+
+void test_assert_near(double got, double want)
+{
+    if (!(fabs(got - want) <= 1e-9 * fmax(1.0, fabs(want))))
+        fail_msg("got %.17g, want %.17g", got, want);
+}
+
+bool test_report_has(const na_import_report *rep, const char *needle)
+{
+    for (size_t i = 0; i < rep->n_messages; i++) {
+        if (strstr(rep->messages[i], needle))
+            return true;
+    }
+    return false;
+}
+
+void test_print_report(const na_import_report *rep)
+{
+    for (size_t i = 0; i < rep->n_messages; i++)
+        print_message("  report: %s\n", rep->messages[i]);
 }

@@ -6,7 +6,10 @@
 
 #include <stddef.h>
 
+#include <stdbool.h>
+
 #include "netassure/graph.h"
+#include "netassure/io.h"
 #include "netassure/topology.h"
 
 /* $NETASSURE_SOURCE_DIR (set by CTest) or "." */
@@ -19,5 +22,14 @@ void test_skip(const char *why) __attribute__((noreturn));
 na_topology *test_topology_from_edges(const char *spec);
 /* A graph from n and "0-1,1-2,...". */
 na_graph *test_graph_from_edges(size_t n, const char *spec);
+
+/* Node / link by id; fails the test (naming the id) when absent. */
+const na_node *test_node(const na_topology *t, const char *id);
+const na_link *test_link(const na_topology *t, const char *id);
+/* Fails unless |got - want| <= 1e-9 * max(1, |want|), printing both. */
+void test_assert_near(double got, double want);
+/* Whether any kept report message contains needle; test_print_report lists them. */
+bool test_report_has(const na_import_report *rep, const char *needle);
+void test_print_report(const na_import_report *rep);
 
 #endif

@@ -69,45 +69,6 @@ static na_topology *import_fixture(const char *name, na_import_report *rep)
     return t;
 }
 
-static const na_node *node(const na_topology *t, const char *id)
-{
-    size_t i;
-
-    if (na_topology_find_node(t, id, &i) != 0)
-        fail_msg("no node '%s'", id);
-    return na_topology_node(t, i);
-}
-
-static const na_link *link_by_id(const na_topology *t, const char *id)
-{
-    size_t i;
-
-    if (na_topology_find_link(t, id, &i) != 0)
-        fail_msg("no link '%s'", id);
-    return na_topology_link(t, i);
-}
-
-static void assert_near(double got, double want)
-{
-    if (!(fabs(got - want) <= 1e-9 * fmax(1.0, fabs(want))))
-        fail_msg("got %.17g, want %.17g", got, want);
-}
-
-static bool report_has(const na_import_report *rep, const char *needle)
-{
-    for (size_t i = 0; i < rep->n_messages; i++) {
-        if (strstr(rep->messages[i], needle))
-            return true;
-    }
-    return false;
-}
-
-static void print_report(const na_import_report *rep)
-{
-    for (size_t i = 0; i < rep->n_messages; i++)
-        print_message("  report: %s\n", rep->messages[i]);
-}
-
 static void test_zoo_like_fixture_maps_fields(void **state)
 {
     (void)state;
@@ -121,10 +82,10 @@ static void test_zoo_like_fixture_maps_fields(void **state)
     assert_int_equal(na_topology_node_count(t), 5);
     assert_int_equal(na_topology_link_count(t), 5);
 
-    n = node(t, "0");
+    n = test_node(t, "0");
     assert_string_equal(n->label, "Amsterdam");
-    assert_near(n->latitude, 52.37403);
-    assert_near(n->longitude, 4.88969);
+    test_assert_near(n->latitude, 52.37403);
+    test_assert_near(n->longitude, 4.88969);
     v = na_node_attr(n, "Country");
     assert_non_null(v);
     assert_int_equal(v->type, NA_VAL_STRING);
@@ -135,19 +96,19 @@ static void test_zoo_like_fixture_maps_fields(void **state)
     assert_int_equal(v->u.i, 1);
     assert_null(na_node_attr(n, "Latitude"));  /* mapped, not kept twice */
 
-    n = node(t, "1");  /* entities decoded, coordinates given as numeric strings */
+    n = test_node(t, "1");  /* entities decoded, coordinates given as numeric strings */
     assert_string_equal(n->label, "Frankfurt \"FRA\"");
-    assert_near(n->latitude, 50.11552);
-    assert_near(n->longitude, 8.68417);
+    test_assert_near(n->latitude, 50.11552);
+    test_assert_near(n->longitude, 8.68417);
 
-    n = node(t, "2");  /* hyperedge node: no coordinates, nested list skipped */
+    n = test_node(t, "2");  /* hyperedge node: no coordinates, nested list skipped */
     assert_true(isnan(n->latitude));
     assert_null(na_node_attr(n, "graphics"));
     assert_non_null(na_node_attr(n, "hyperedge"));
 
-    n = node(t, "3");  /* wrong-typed Latitude kept as an attribute, the field left unknown */
+    n = test_node(t, "3");  /* wrong-typed Latitude kept as an attribute, the field left unknown */
     assert_true(isnan(n->latitude));
-    assert_near(n->longitude, 10.5);
+    test_assert_near(n->longitude, 10.5);
     v = na_node_attr(n, "Latitude");
     assert_non_null(v);
     assert_int_equal(v->type, NA_VAL_STRING);
@@ -156,24 +117,24 @@ static void test_zoo_like_fixture_maps_fields(void **state)
     assert_string_equal(n->role, "core");
     assert_int_equal(n->status, NA_STATUS_UP);
 
-    l = link_by_id(t, "0--1");  /* LinkSpeedRaw wins; LinkLabel is the label */
+    l = test_link(t, "0--1");  /* LinkSpeedRaw wins; LinkLabel is the label */
     assert_string_equal(l->label, "10G");
-    assert_near(l->capacity, 1e10);
+    test_assert_near(l->capacity, 1e10);
     assert_null(na_link_attr(l, "LinkSpeedRaw"));
     assert_non_null(na_link_attr(l, "LinkSpeed"));
-    l = link_by_id(t, "1--0");  /* no raw speed: LinkSpeed x LinkSpeedUnits */
-    assert_near(l->capacity, 2.5e9);
-    l = link_by_id(t, "e9");    /* the file's edge id; raw speed as a numeric string */
-    assert_near(l->capacity, 155e6);
+    l = test_link(t, "1--0");  /* no raw speed: LinkSpeed x LinkSpeedUnits */
+    test_assert_near(l->capacity, 2.5e9);
+    l = test_link(t, "e9");    /* the file's edge id; raw speed as a numeric string */
+    test_assert_near(l->capacity, 155e6);
     assert_string_equal(l->source, "0");
     assert_string_equal(l->target, "3");
     assert_string_equal(na_link_attr(l, "LinkNote")->u.s, "leased");
-    l = link_by_id(t, "3--1");
-    assert_near(l->capacity, 34e6);
-    l = link_by_id(t, "2--2");
+    l = test_link(t, "3--1");
+    test_assert_near(l->capacity, 34e6);
+    l = test_link(t, "2--2");
     assert_true(isnan(l->capacity));
 
-    print_report(&rep);
+    test_print_report(&rep);
     assert_int_equal(rep.nodes, 5);
     assert_int_equal(rep.links, 5);
     assert_int_equal(rep.multi_links, 1);
@@ -183,11 +144,11 @@ static void test_zoo_like_fixture_maps_fields(void **state)
     assert_int_equal(rep.unknown_fields, 1);
     assert_int_equal(rep.isolated_nodes, 1);
     /* warnings carry the line of what they are about */
-    assert_true(report_has(&rep, "zoo_like.gml:29: node: nested list 'graphics' skipped"));
-    assert_true(report_has(&rep, "zoo_like.gml:34: node '3': Latitude"));
-    assert_true(report_has(&rep, "zoo_like.gml:52: link 1 -- 0 is parallel"));
-    assert_true(report_has(&rep, "zoo_like.gml:58: self-loop on node '2'"));
-    assert_true(report_has(&rep, "zoo_like.gml:40: node '4' has no links"));
+    assert_true(test_report_has(&rep, "zoo_like.gml:29: node: nested list 'graphics' skipped"));
+    assert_true(test_report_has(&rep, "zoo_like.gml:34: node '3': Latitude"));
+    assert_true(test_report_has(&rep, "zoo_like.gml:52: link 1 -- 0 is parallel"));
+    assert_true(test_report_has(&rep, "zoo_like.gml:58: self-loop on node '2'"));
+    assert_true(test_report_has(&rep, "zoo_like.gml:40: node '4' has no links"));
     na_topology_unref(t);
 }
 
@@ -295,25 +256,25 @@ static void test_values_entities_and_charsets(void **state)
         "  edge [ source -4 target 3 ]\n"
         "]\n",
         &rep);
-    const na_node *n1 = node(t, "1"), *n2 = node(t, "2");
+    const na_node *n1 = test_node(t, "1"), *n2 = test_node(t, "2");
 
     assert_string_equal(n1->label, "caf\xc3\xa9");  /* not UTF-8: read as ISO-8859-1 */
     assert_true(isinf(na_node_attr(n1, "a")->u.d) && na_node_attr(n1, "a")->u.d > 0);
     assert_true(isinf(na_node_attr(n1, "b")->u.d) && na_node_attr(n1, "b")->u.d < 0);
     assert_true(isnan(na_node_attr(n1, "c")->u.d));
-    assert_near(na_node_attr(n1, "d")->u.d, 1500);
+    test_assert_near(na_node_attr(n1, "d")->u.d, 1500);
     assert_int_equal(na_node_attr(n1, "e")->type, NA_VAL_INT);
     assert_int_equal(na_node_attr(n1, "e")->u.i, -7);
     assert_string_equal(na_node_attr(n1, "f")->u.s, "x\ny");
     assert_string_equal(n2->label, "<\xc3\xa9\xe2\x98\xba> &bogus; &#0; &amp");
     assert_int_equal(na_node_attr(n2, "g")->type, NA_VAL_DOUBLE);  /* beyond 64 bits */
-    assert_near(na_node_attr(n2, "g")->u.d, 1e20);
-    assert_string_equal(node(t, "3")->label, "42");
-    assert_string_equal(node(t, "-4")->label, "2.5");
-    assert_string_equal(link_by_id(t, "17")->source, "1");
-    assert_string_equal(link_by_id(t, "-4--3")->target, "3");
-    assert_true(report_has(&rep, "t.gml:2: directed graph"));
-    assert_true(report_has(&rep, "t.gml:3: text that is not UTF-8"));
+    test_assert_near(na_node_attr(n2, "g")->u.d, 1e20);
+    assert_string_equal(test_node(t, "3")->label, "42");
+    assert_string_equal(test_node(t, "-4")->label, "2.5");
+    assert_string_equal(test_link(t, "17")->source, "1");
+    assert_string_equal(test_link(t, "-4--3")->target, "3");
+    assert_true(test_report_has(&rep, "t.gml:2: directed graph"));
+    assert_true(test_report_has(&rep, "t.gml:3: text that is not UTF-8"));
     na_topology_unref(t);
 }
 
@@ -333,29 +294,29 @@ static void test_edge_ids_repeated_keys_and_extra_graphs(void **state)
         "]\n"
         "graph [ node [ id 9 ] ]\n",
         &rep);
-    const na_node *n1 = node(t, "1");
+    const na_node *n1 = test_node(t, "1");
     const na_link *l;
 
-    print_report(&rep);
+    test_print_report(&rep);
     assert_int_equal(na_topology_node_count(t), 2);  /* the second graph is not read */
     assert_string_equal(n1->label, "first");
-    assert_near(n1->latitude, 1);
-    assert_string_equal(link_by_id(t, "e")->source, "1");
-    l = link_by_id(t, "2--1");  /* the repeated id "e" gave way to a generated one */
+    test_assert_near(n1->latitude, 1);
+    assert_string_equal(test_link(t, "e")->source, "1");
+    l = test_link(t, "2--1");  /* the repeated id "e" gave way to a generated one */
     assert_string_equal(l->label, "plain");
-    l = link_by_id(t, "1--2");
+    l = test_link(t, "1--2");
     assert_string_equal(l->label, "L");
     assert_string_equal(na_link_attr(l, "label")->u.s, "kept");
     assert_true(isnan(l->capacity));  /* unknown unit */
-    assert_true(isnan(link_by_id(t, "1--2#2")->capacity));  /* negative speed */
+    assert_true(isnan(test_link(t, "1--2#2")->capacity));  /* negative speed */
     assert_int_equal(rep.multi_links, 3);
     assert_int_equal(rep.wrong_type, 2);
     assert_int_equal(rep.unknown_fields, 1);
-    assert_true(report_has(&rep, "t.gml:2: node '1': label given again"));
-    assert_true(report_has(&rep, "t.gml:2: node '1': latitude given again"));
-    assert_true(report_has(&rep, "t.gml:5: edge id 'e' is already used"));
-    assert_true(report_has(&rep, "t.gml:8: graph: list 'design' skipped"));
-    assert_true(report_has(&rep, "t.gml:10: more than one graph"));
+    assert_true(test_report_has(&rep, "t.gml:2: node '1': label given again"));
+    assert_true(test_report_has(&rep, "t.gml:2: node '1': latitude given again"));
+    assert_true(test_report_has(&rep, "t.gml:5: edge id 'e' is already used"));
+    assert_true(test_report_has(&rep, "t.gml:8: graph: list 'design' skipped"));
+    assert_true(test_report_has(&rep, "t.gml:10: more than one graph"));
     na_topology_unref(t);
 }
 

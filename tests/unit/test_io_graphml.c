@@ -43,45 +43,6 @@ static na_topology *import_ok(const char *text, na_import_report *rep)
     return t;
 }
 
-static const na_node *node(const na_topology *t, const char *id)
-{
-    size_t i;
-
-    if (na_topology_find_node(t, id, &i) != 0)
-        fail_msg("no node '%s'", id);
-    return na_topology_node(t, i);
-}
-
-static const na_link *link_by_id(const na_topology *t, const char *id)
-{
-    size_t i;
-
-    if (na_topology_find_link(t, id, &i) != 0)
-        fail_msg("no link '%s'", id);
-    return na_topology_link(t, i);
-}
-
-static void assert_near(double got, double want)
-{
-    if (!(fabs(got - want) <= 1e-9 * fmax(1.0, fabs(want))))
-        fail_msg("got %.17g, want %.17g", got, want);
-}
-
-static bool report_has(const na_import_report *rep, const char *needle)
-{
-    for (size_t i = 0; i < rep->n_messages; i++) {
-        if (strstr(rep->messages[i], needle))
-            return true;
-    }
-    return false;
-}
-
-static void print_report(const na_import_report *rep)
-{
-    for (size_t i = 0; i < rep->n_messages; i++)
-        print_message("  report: %s\n", rep->messages[i]);
-}
-
 static const na_value *attr_of(const na_node *n, const char *key, na_value_type type)
 {
     const na_value *v = na_node_attr(n, key);
@@ -120,33 +81,33 @@ static void test_zoo_like_fixture_maps_fields(void **state)
     if (na_import_graphml(data, (size_t)size, "zoo_like.graphml", &t, &rep, &err))
         fail_msg("import failed: %s", na_error_format(&err, buf, sizeof(buf)));
     free(data);
-    print_report(&rep);
+    test_print_report(&rep);
 
     assert_string_equal(na_topology_name(t), "ZooLike");
     assert_int_equal(na_topology_node_count(t), 5);
     assert_int_equal(na_topology_link_count(t), 4);
-    n = node(t, "ams");
+    n = test_node(t, "ams");
     assert_string_equal(n->label, "Amsterdam");
-    assert_near(n->latitude, 52.37403);
-    assert_near(n->longitude, 4.88969);
+    test_assert_near(n->latitude, 52.37403);
+    test_assert_near(n->longitude, 4.88969);
     assert_int_equal(n->asn, 1136);
     assert_int_equal(attr_of(n, "Internal", NA_VAL_INT)->u.i, 1);  /* the key's default */
-    n = node(t, "fra");
+    n = test_node(t, "fra");
     assert_string_equal(n->label, "Frankfurt & Main");
-    assert_near(n->latitude, 50.11552);  /* blanks around a double are fine */
+    test_assert_near(n->latitude, 50.11552);  /* blanks around a double are fine */
     assert_int_equal(attr_of(n, "Internal", NA_VAL_INT)->u.i, 0);
     assert_true(attr_of(n, "monitored", NA_VAL_BOOL)->u.b);
-    n = node(t, "x");
+    n = test_node(t, "x");
     assert_true(isnan(n->latitude));
     assert_string_equal(attr_of(n, "Latitude", NA_VAL_STRING)->u.s, "north");
-    assert_null(na_node_attr(node(t, "hyper"), "graphics"));
-    assert_string_equal(attr_of(node(t, "lonely"), "zz", NA_VAL_STRING)->u.s, "x");
-    l = link_by_id(t, "ams--fra");
+    assert_null(na_node_attr(test_node(t, "hyper"), "graphics"));
+    assert_string_equal(attr_of(test_node(t, "lonely"), "zz", NA_VAL_STRING)->u.s, "x");
+    l = test_link(t, "ams--fra");
     assert_string_equal(l->label, "10G");
-    assert_near(l->capacity, 1e10);
-    l = link_by_id(t, "e1");  /* LinkSpeed with the default unit G */
-    assert_near(l->capacity, 2.5e9);
-    l = link_by_id(t, "x--ams");  /* its id "e1" was taken */
+    test_assert_near(l->capacity, 1e10);
+    l = test_link(t, "e1");  /* LinkSpeed with the default unit G */
+    test_assert_near(l->capacity, 2.5e9);
+    l = test_link(t, "x--ams");  /* its id "e1" was taken */
     assert_true(isnan(l->capacity));
 
     assert_int_equal(rep.nodes, 5);
@@ -157,14 +118,14 @@ static void test_zoo_like_fixture_maps_fields(void **state)
     assert_int_equal(rep.wrong_type, 1);
     assert_int_equal(rep.unknown_fields, 2);
     assert_int_equal(rep.isolated_nodes, 1);
-    assert_true(report_has(&rep, "zoo_like.graphml:57: more than one graph"));
-    assert_true(report_has(&rep, "zoo_like.graphml:33: Latitude \"north\" is not a number"));
-    assert_true(report_has(&rep, "zoo_like.graphml:37: <data> 'graphics' has element content"));
-    assert_true(report_has(&rep, "zoo_like.graphml:40: <data> for undeclared key 'zz'"));
-    assert_true(report_has(&rep, "zoo_like.graphml:51: hyperedges are not supported"));
-    assert_true(report_has(&rep, "zoo_like.graphml:50: edge id 'e1' is already used"));
-    assert_true(report_has(&rep, "zoo_like.graphml:46: link fra -- ams is parallel"));
-    assert_true(report_has(&rep, "zoo_like.graphml:49: self-loop on node 'hyper'"));
+    assert_true(test_report_has(&rep, "zoo_like.graphml:57: more than one graph"));
+    assert_true(test_report_has(&rep, "zoo_like.graphml:33: Latitude \"north\" is not a number"));
+    assert_true(test_report_has(&rep, "zoo_like.graphml:37: <data> 'graphics' has element content"));
+    assert_true(test_report_has(&rep, "zoo_like.graphml:40: <data> for undeclared key 'zz'"));
+    assert_true(test_report_has(&rep, "zoo_like.graphml:51: hyperedges are not supported"));
+    assert_true(test_report_has(&rep, "zoo_like.graphml:50: edge id 'e1' is already used"));
+    assert_true(test_report_has(&rep, "zoo_like.graphml:46: link fra -- ams is parallel"));
+    assert_true(test_report_has(&rep, "zoo_like.graphml:49: self-loop on node 'hyper'"));
     na_topology_unref(t);
 }
 
@@ -297,15 +258,15 @@ static void test_typed_values_and_defaults(void **state)
         "  </graph>\n"
         "</graphml>\n",
         &rep);
-    const na_node *n1 = node(t, "n 1"), *n2 = node(t, "caf\xc3\xa9"), *n3 = node(t, "three");
+    const na_node *n1 = test_node(t, "n 1"), *n2 = test_node(t, "caf\xc3\xa9"), *n3 = test_node(t, "three");
 
-    print_report(&rep);
+    test_print_report(&rep);
     assert_string_equal(na_topology_name(t), "lab net");
     assert_int_equal(na_topology_node_count(t), 3);  /* the nested graph's node is not read */
     assert_true(attr_of(n1, "flag", NA_VAL_BOOL)->u.b);
     assert_int_equal(attr_of(n1, "count", NA_VAL_INT)->u.i, -12);
     assert_int_equal(attr_of(n1, "big", NA_VAL_INT)->u.i, 9007199254740993LL);
-    assert_near(attr_of(n1, "ratio", NA_VAL_DOUBLE)->u.d, 1000);
+    test_assert_near(attr_of(n1, "ratio", NA_VAL_DOUBLE)->u.d, 1000);
     assert_string_equal(attr_of(n1, "vec", NA_VAL_STRING)->u.s, "1 2 3");
     assert_string_equal(attr_of(n1, "noname", NA_VAL_STRING)->u.s, "x");
     assert_string_equal(attr_of(n1, "weight", NA_VAL_STRING)->u.s, "light");  /* no default */
@@ -315,14 +276,14 @@ static void test_typed_values_and_defaults(void **state)
     assert_string_equal(n2->site, "core-site");
     assert_string_equal(attr_of(n2, "weight", NA_VAL_STRING)->u.s, "heavy");
     assert_string_equal(attr_of(n3, "weight", NA_VAL_STRING)->u.s, "heavy");
-    assert_int_equal(link_by_id(t, "n 1--caf\xc3\xa9")->status, NA_STATUS_DOWN);
-    assert_int_equal(link_by_id(t, "three--n 1")->status, NA_STATUS_UNKNOWN);
+    assert_int_equal(test_link(t, "n 1--caf\xc3\xa9")->status, NA_STATUS_DOWN);
+    assert_int_equal(test_link(t, "three--n 1")->status, NA_STATUS_UNKNOWN);
     /* yes, 12.5, the default "heavy" once (not per node), "sideways" */
     assert_int_equal(rep.wrong_type, 4);
-    assert_true(report_has(&rep, "t.graphml:8: key type 'vector' unknown"));
-    assert_true(report_has(&rep, "t.graphml:14: directed graph"));
-    assert_true(report_has(&rep, "t.graphml:17: graph nested in a node skipped"));
-    assert_true(report_has(&rep, "t.graphml:17: flag \"yes\" is not a boolean"));
+    assert_true(test_report_has(&rep, "t.graphml:8: key type 'vector' unknown"));
+    assert_true(test_report_has(&rep, "t.graphml:14: directed graph"));
+    assert_true(test_report_has(&rep, "t.graphml:17: graph nested in a node skipped"));
+    assert_true(test_report_has(&rep, "t.graphml:17: flag \"yes\" is not a boolean"));
     na_topology_unref(t);
 }
 
@@ -384,7 +345,7 @@ static void test_no_entity_or_dtd_is_loaded(void **state)
     snprintf(doc, sizeof(doc), "<?xml version=\"1.0\"?>\n<!DOCTYPE graphml SYSTEM \"file://%s\">\n%s",
              evil, data);
     t = import_ok(doc, NULL);
-    assert_string_equal(node(t, "a")->label, "plain");
+    assert_string_equal(test_node(t, "a")->label, "plain");
     na_topology_unref(t);
     snprintf(doc, sizeof(doc), "<?xml version=\"1.0\"?>\n<!DOCTYPE graphml PUBLIC \"-//x//y\" "
              "\"http://example.invalid/graphml.dtd\">\n%s", data);

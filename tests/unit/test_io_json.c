@@ -56,28 +56,6 @@ static void load_fails(const char *doc, int code, const char *needle, long line,
     (void)na_error_format(err, buf, sizeof(buf));
 }
 
-static const na_node *node(const na_topology *t, const char *id)
-{
-    size_t i;
-
-    if (na_topology_find_node(t, id, &i)) {
-        fprintf(stderr, "no node '%s'\n", id);
-        fail();
-    }
-    return na_topology_node(t, i);
-}
-
-static const na_link *link_by_id(const na_topology *t, const char *id)
-{
-    size_t i;
-
-    if (na_topology_find_link(t, id, &i)) {
-        fprintf(stderr, "no link '%s'\n", id);
-        fail();
-    }
-    return na_topology_link(t, i);
-}
-
 static void assert_double_same(double got, double want, const char *what)
 {
     if ((isnan(got) && isnan(want)) || got == want)
@@ -194,8 +172,8 @@ static void test_snapshot_reads_every_field(void **state)
     (void)state;
     na_import_report rep;
     na_topology *t = load_ok(full_doc, &rep);
-    const na_node *r1 = node(t, "r1"), *r2 = node(t, "r2");
-    const na_link *l = link_by_id(t, "l1");
+    const na_node *r1 = test_node(t, "r1"), *r2 = test_node(t, "r2");
+    const na_link *l = test_link(t, "l1");
 
     assert_int_equal(na_topology_version(t), 7);
     assert_int_equal(na_topology_timestamp_ms(t), 1772971200000LL);
@@ -246,8 +224,8 @@ static void test_bare_document_edges_alias_and_integer_ids(void **state)
     assert_int_equal(na_topology_node_count(t), 3);
     assert_string_equal(na_topology_node(t, 0)->id, "1");
     assert_string_equal(na_topology_node(t, 1)->id, "-2");
-    assert_string_equal(link_by_id(t, "1---2")->target, "-2");
-    assert_string_equal(link_by_id(t, "x--1")->source, "x");
+    assert_string_equal(test_link(t, "1---2")->target, "-2");
+    assert_string_equal(test_link(t, "x--1")->source, "x");
     assert_int_equal(na_topology_version(t), 1);
     assert_int_equal(na_topology_timestamp_ms(t), 0);
     assert_null(na_topology_name(t));
@@ -268,9 +246,9 @@ static void test_networkx_node_link_data_loads(void **state)
 
     assert_string_equal(na_topology_name(t), "zoo");
     assert_int_equal(na_topology_link_count(t), 2);
-    assert_string_equal(na_node_attr(node(t, "0"), "Country")->u.s, "DE");
-    assert_double_same(na_link_attr(link_by_id(t, "0--1"), "weight")->u.d, 2.5, "weight");
-    assert_int_equal(na_link_attr(link_by_id(t, "0--1#2"), "key")->u.i, 1);
+    assert_string_equal(na_node_attr(test_node(t, "0"), "Country")->u.s, "DE");
+    assert_double_same(na_link_attr(test_link(t, "0--1"), "weight")->u.d, 2.5, "weight");
+    assert_int_equal(na_link_attr(test_link(t, "0--1#2"), "key")->u.i, 1);
     assert_int_equal(rep.unknown_fields, 4);  /* Country, weight, key, key */
     assert_int_equal(rep.multi_links, 1);
     assert_int_equal(rep.wrong_type, 0);
@@ -289,7 +267,7 @@ static void test_wrong_types_are_counted_warned_and_ignored(void **state)
         "{\"id\":\"r3\",\"attributes\":[1,2],\"site\":[\"a\"]}],\n"
         "\"links\":[{\"source\":\"r1\",\"target\":\"r2\",\"capacity\":\"10G\",\"status\":1}]}",
         &rep);
-    const na_node *r1 = node(t, "r1"), *r2 = node(t, "r2"), *r3 = node(t, "r3");
+    const na_node *r1 = test_node(t, "r1"), *r2 = test_node(t, "r2"), *r3 = test_node(t, "r3");
 
     /* version, timestamp, name; asn, latitude, longitude, capacity, status, label; asn,
        attributes.nested; attributes, site; link capacity, link status */
@@ -328,7 +306,7 @@ static void test_unknown_fields_become_attributes(void **state)
         "{\"comment\":\"hi\",\"nodes\":[{\"id\":\"a\",\"vendor\":\"acme\",\"ports\":48,"
         "\"tags\":[\"x\"],\"attributes\":{\"vendor\":\"other\"}},{\"id\":\"b\"}],"
         "\"links\":[{\"source\":\"a\",\"target\":\"b\",\"mtu\":9000,\"srlg\":null}]}", &rep);
-    const na_node *a = node(t, "a");
+    const na_node *a = test_node(t, "a");
 
     assert_int_equal(rep.unknown_fields, 6);  /* comment, vendor, ports, tags, mtu, srlg */
     assert_int_equal(rep.wrong_type, 0);
@@ -568,9 +546,9 @@ static void test_delta_ops_apply_exactly_the_fields_given(void **state)
     assert_int_equal(na_topology_timestamp_ms(t2), 1772971201000LL);
     assert_int_equal(na_topology_node_count(t2), 2);
     assert_int_equal(na_topology_link_count(t2), 1);
-    r1 = node(t2, "r1");
-    r2 = node(t2, "r2");
-    l = link_by_id(t2, "l1");
+    r1 = test_node(t2, "r1");
+    r2 = test_node(t2, "r2");
+    l = test_link(t2, "l1");
     assert_string_equal(r1->role, "spine");
     assert_null(r1->label);                           /* null cleared it */
     assert_int_equal(r1->asn, 65001);                 /* absent: untouched */
@@ -583,7 +561,7 @@ static void test_delta_ops_apply_exactly_the_fields_given(void **state)
     assert_int_equal(l->status, NA_STATUS_DOWN);      /* link_update up, then link_down */
     assert_double_same(l->capacity, 1e11, "link capacity");
     /* the base snapshot is untouched */
-    assert_string_equal(node(t1, "r1")->role, "core");
+    assert_string_equal(test_node(t1, "r1")->role, "core");
     free_deltas(d, n);
     na_topology_unref(t1);
     na_topology_unref(t2);
@@ -733,13 +711,13 @@ static void test_temporal_example_replays_on_the_clos_fabric(void **state)
     assert_int_equal(na_topology_node_count(t), 12);  /* leaf-08 out, leaf-09 in */
     assert_int_equal(na_topology_link_count(t), 32);
     assert_int_equal(na_topology_find_node(t, "leaf-08", &len), NA_ENOTFOUND);
-    assert_int_equal(node(t, "leaf-09")->asn, 65109);
-    assert_int_equal(node(t, "leaf-07")->status, NA_STATUS_UP);
-    l = link_by_id(t, "spine-01--leaf-03");
+    assert_int_equal(test_node(t, "leaf-09")->asn, 65109);
+    assert_int_equal(test_node(t, "leaf-07")->status, NA_STATUS_UP);
+    l = test_link(t, "spine-01--leaf-03");
     assert_int_equal(l->status, NA_STATUS_UP);
     assert_double_same(l->capacity, 1e11, "degraded capacity");
     assert_string_equal(na_link_attr(l, "optic")->u.s, "100G-LR4 (temporary)");
-    assert_int_equal(link_by_id(t, "spine-04--leaf-02")->status, NA_STATUS_DOWN);
+    assert_int_equal(test_link(t, "spine-04--leaf-02")->status, NA_STATUS_DOWN);
     free_deltas(d, n);
     na_topology_unref(t);
 }

@@ -51,17 +51,6 @@ static void load_fails(const char *doc, int code, const char *needle, long line,
     assert_string_equal(err.source, "<test>");
 }
 
-static const na_node *node(const na_topology *t, const char *id)
-{
-    size_t i;
-
-    if (na_topology_find_node(t, id, &i)) {
-        fprintf(stderr, "no node '%s'\n", id);
-        fail();
-    }
-    return na_topology_node(t, i);
-}
-
 static bool some_message_has(const na_import_report *rep, const char *a, const char *b)
 {
     for (size_t i = 0; i < rep->n_messages; i++) {
@@ -103,7 +92,7 @@ static void test_seed_example(void **state)
     (void)state;
     na_import_report rep;
     na_topology *t = load_ok(seed_doc, &rep);
-    const na_node *s = node(t, "spine-01");
+    const na_node *s = test_node(t, "spine-01");
 
     assert_int_equal(na_topology_node_count(t), 3);
     assert_int_equal(na_topology_link_count(t), 2);
@@ -115,7 +104,7 @@ static void test_seed_example(void **state)
     assert_int_equal(na_node_attr(s, "blast_radius")->u.i, 15);
     assert_int_equal(s->n_attrs, 2);
     /* tor-01 and edge-01 are peers only: stub nodes, warned with their line */
-    assert_null(node(t, "tor-01")->role);
+    assert_null(test_node(t, "tor-01")->role);
     assert_true(some_message_has(&rep, "line 9", "'tor-01' is not in devices"));
     assert_true(some_message_has(&rep, "line 10", "'edge-01' is not in devices"));
     assert_string_equal(na_topology_link(t, 0)->id, "spine-01--tor-01");
@@ -145,7 +134,7 @@ static void test_fields_and_yaml_1_2_typing(void **state)
         "                 gone: ~, neg: -7, inf: .inf, sci: 1e3, lit: '12', empty: \"\"}\n"
         "  \"r2\":\n"
         "  3:\n", &rep);
-    const na_node *r1 = node(t, "r1");
+    const na_node *r1 = test_node(t, "r1");
 
     assert_string_equal(r1->label, "Router one");
     assert_string_equal(r1->role, "core");
@@ -169,8 +158,8 @@ static void test_fields_and_yaml_1_2_typing(void **state)
     assert_attr(r1, "lit", NA_VAL_STRING);
     assert_attr(r1, "empty", NA_VAL_STRING);
     assert_int_equal(r1->n_attrs, 10);
-    assert_int_equal(node(t, "r2")->n_attrs, 0);  /* a device without settings */
-    assert_int_equal(node(t, "3")->asn, 0);
+    assert_int_equal(test_node(t, "r2")->n_attrs, 0);  /* a device without settings */
+    assert_int_equal(test_node(t, "3")->asn, 0);
     assert_int_equal(rep.wrong_type, 0);
     assert_int_equal(rep.unknown_fields, 0);
     assert_int_equal(rep.missing_coordinates, 2);
@@ -200,7 +189,7 @@ static void test_wrong_types_and_unknown_settings_are_counted(void **state)
         "    attributes: 5\n"
         "bgp_peers:\n"
         "  - [r1, r2]\n", &rep);
-    const na_node *r1 = node(t, "r1"), *r2 = node(t, "r2");
+    const na_node *r1 = test_node(t, "r1"), *r2 = test_node(t, "r2");
 
     /* asn, latitude, longitude, capacity, status, role, priority, attributes.bad; asn,
        attributes */
@@ -313,7 +302,7 @@ static void test_aliases_and_merge_keys(void **state)
         "    <<: *base\n"
         "    role: spine\n"
         "bgp_peers: [*pair, *pair, [l3, l1]]\n", &rep);
-    const na_node *l1 = node(t, "l1"), *l2 = node(t, "l2"), *l3 = node(t, "l3");
+    const na_node *l1 = test_node(t, "l1"), *l2 = test_node(t, "l2"), *l3 = test_node(t, "l3");
 
     assert_int_equal(l1->asn, 65101);             /* own key beats the merge */
     assert_string_equal(l1->site, "fra2");        /* earlier merge beats later */
@@ -443,8 +432,8 @@ static void test_devices_example_and_json_round_trip(void **state)
     assert_int_equal(rep.wrong_type, 0);
     assert_int_equal(rep.unknown_fields, 10);  /* vendor, mgmt_ip x2; rack x4; upstream x2 */
     assert_int_equal(rep.missing_coordinates, 0);
-    tor1 = node(t, "tor-01");
-    tor4 = node(t, "tor-04");
+    tor1 = test_node(t, "tor-01");
+    tor4 = test_node(t, "tor-04");
     assert_string_equal(tor1->role, "tor");
     assert_int_equal(tor1->asn, 65101);
     assert_true(tor1->capacity == 3.2e12);
@@ -456,8 +445,8 @@ static void test_devices_example_and_json_round_trip(void **state)
     assert_non_null(text);
     assert_int_equal(na_import_json(text, strlen(text), "<export>", &back, NULL, &err), 0);
     assert_int_equal(na_topology_node_count(back), 8);
-    assert_int_equal(na_node_attr(node(back, "tor-01"), "blast_radius")->type, NA_VAL_INT);
-    assert_string_equal(node(back, "spine-01")->site, "fra1");
+    assert_int_equal(na_node_attr(test_node(back, "tor-01"), "blast_radius")->type, NA_VAL_INT);
+    assert_string_equal(test_node(back, "spine-01")->site, "fra1");
     free(text);
     na_topology_unref(back);
     na_topology_unref(t);
