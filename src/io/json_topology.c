@@ -721,9 +721,13 @@ static void read_unknown(jctx *c, jmode mode, const char *key, const json_t *v, 
         ctx_warn(c, key, "unknown field holding %s, dropped", jtype(v));
 }
 
-/* Explicit attributes first; an unknown field of the same name loses. */
-static int merge_extra(jctx *c, jattrs *a, const jattrs *extra, jmode mode, const na_attr **out,
-                       size_t *n_out)
+/*
+ * Explicit attributes first; an unknown field of the same name loses. Also settles which
+ * fields the object sets: all of them in snapshots and adds, for updates the attributes only
+ * when some were given (the other fields were marked by their readers).
+ */
+static void finish_attrs(jctx *c, jattrs *a, const jattrs *extra, jmode mode, bool attrs_given,
+                         const na_attr **out, size_t *n_out, unsigned *fields)
 {
     for (size_t i = 0; i < extra->n; i++) {
         if (jattrs_has(a, extra->v[i].key)) {
@@ -736,7 +740,10 @@ static int merge_extra(jctx *c, jattrs *a, const jattrs *extra, jmode mode, cons
     }
     *out = a->n ? a->v : NULL;
     *n_out = a->n;
-    return NA_OK;
+    if (mode != MODE_UPDATE)
+        *fields = NA_FIELD_ALL;
+    else if (attrs_given || a->n)
+        *fields |= NA_FIELD_ATTRS;
 }
 
 static bool in_list(const char *const *list, const char *key)
@@ -812,13 +819,7 @@ static int read_node(jctx *c, const json_t *obj, jmode mode, const char *const *
         if (rc)
             return rc;
     }
-    merge_extra(c, &attrs, &extra, mode, &n->attrs, &n->n_attrs);
-    if (mode == MODE_UPDATE) {
-        if (attrs_given || n->n_attrs)
-            *fields |= NA_FIELD_ATTRS;
-    } else {
-        *fields = NA_FIELD_ALL;
-    }
+    finish_attrs(c, &attrs, &extra, mode, attrs_given, &n->attrs, &n->n_attrs, fields);
     return NA_OK;
 }
 
@@ -881,13 +882,7 @@ static int read_link(jctx *c, const json_t *obj, jmode mode, const char *const *
         if (rc)
             return rc;
     }
-    merge_extra(c, &attrs, &extra, mode, &l->attrs, &l->n_attrs);
-    if (mode == MODE_UPDATE) {
-        if (attrs_given || l->n_attrs)
-            *fields |= NA_FIELD_ATTRS;
-    } else {
-        *fields = NA_FIELD_ALL;
-    }
+    finish_attrs(c, &attrs, &extra, mode, attrs_given, &l->attrs, &l->n_attrs, fields);
     return NA_OK;
 }
 
