@@ -746,6 +746,37 @@ static void finish_attrs(jctx *c, jattrs *a, const jattrs *extra, jmode mode, bo
         *fields |= NA_FIELD_ATTRS;
 }
 
+/* Room for an object's attributes (its own fields plus "attributes") and unknown fields. */
+static int alloc_attr_sets(jctx *c, const json_t *obj, jattrs *attrs, jattrs *extra)
+{
+    const json_t *av = json_object_get(obj, "attributes");
+    int rc = jattrs_alloc(c, attrs, json_object_size(obj) +
+                                        (json_is_object(av) ? json_object_size(av) : 0));
+
+    return rc ? rc : jattrs_alloc(c, extra, json_object_size(obj));
+}
+
+/*
+ * The fields nodes and links share: label, capacity, status, attributes; anything else is an
+ * unknown field (kept in `extra` when scalar). Returns the reader's rc.
+ */
+static int read_shared_field(jctx *c, jmode mode, const char *key, json_t *v, const char **label,
+                             double *capacity, na_status *status, jattrs *attrs,
+                             bool *attrs_given, jattrs *extra, unsigned *fields)
+{
+    if (strcmp(key, "label") == 0)
+        return read_string(c, mode, key, v, label, NA_FIELD_LABEL, fields);
+    if (strcmp(key, "capacity") == 0)
+        return read_number(c, mode, key, v, 0, HUGE_VAL, "bit/s", capacity, NA_FIELD_CAPACITY,
+                           fields);
+    if (strcmp(key, "status") == 0)
+        return read_status(c, mode, v, status, fields);
+    if (strcmp(key, "attributes") == 0)
+        return read_attributes(c, mode, v, attrs, attrs_given);
+    read_unknown(c, mode, key, v, extra);
+    return NA_OK;
+}
+
 static bool in_list(const char *const *list, const char *key)
 {
     for (; list && *list; list++) {
@@ -770,7 +801,6 @@ static void set_subject(jctx *c, const char *what, const char *id)
 static int read_node(jctx *c, const json_t *obj, jmode mode, const char *const *skip, na_node *n,
                      unsigned *fields)
 {
-    const json_t *av = json_object_get(obj, "attributes");
     jattrs attrs, extra;
     bool attrs_given = false;
     const char *key;
@@ -785,17 +815,13 @@ static int read_node(jctx *c, const json_t *obj, jmode mode, const char *const *
     set_subject(c, "node", n->id);
     if (mode == MODE_IDENTITY)
         return NA_OK;
-    rc = jattrs_alloc(c, &attrs, json_object_size(obj) + (json_is_object(av) ? json_object_size(av) : 0));
-    if (!rc)
-        rc = jattrs_alloc(c, &extra, json_object_size(obj));
+    rc = alloc_attr_sets(c, obj, &attrs, &extra);
     if (rc)
         return rc;
     json_object_foreach((json_t *)obj, key, v) {
         if (strcmp(key, "id") == 0 || in_list(skip, key))
             continue;
-        if (strcmp(key, "label") == 0)
-            rc = read_string(c, mode, key, v, &n->label, NA_FIELD_LABEL, fields);
-        else if (strcmp(key, "role") == 0)
+        if (strcmp(key, "role") == 0)
             rc = read_string(c, mode, key, v, &n->role, NA_FIELD_ROLE, fields);
         else if (strcmp(key, "site") == 0)
             rc = read_string(c, mode, key, v, &n->site, NA_FIELD_SITE, fields);
@@ -807,15 +833,9 @@ static int read_node(jctx *c, const json_t *obj, jmode mode, const char *const *
         else if (strcmp(key, "longitude") == 0)
             rc = read_number(c, mode, key, v, -180, 180, "degrees", &n->longitude,
                              NA_FIELD_LONGITUDE, fields);
-        else if (strcmp(key, "capacity") == 0)
-            rc = read_number(c, mode, key, v, 0, HUGE_VAL, "bit/s", &n->capacity,
-                             NA_FIELD_CAPACITY, fields);
-        else if (strcmp(key, "status") == 0)
-            rc = read_status(c, mode, v, &n->status, fields);
-        else if (strcmp(key, "attributes") == 0)
-            rc = read_attributes(c, mode, v, &attrs, &attrs_given);
         else
-            read_unknown(c, mode, key, v, &extra);
+            rc = read_shared_field(c, mode, key, v, &n->label, &n->capacity, &n->status,
+                                   &attrs, &attrs_given, &extra, fields);
         if (rc)
             return rc;
     }
@@ -830,7 +850,6 @@ static int read_node(jctx *c, const json_t *obj, jmode mode, const char *const *
 static int read_link(jctx *c, const json_t *obj, jmode mode, const char *const *skip, na_link *l,
                      unsigned *fields, bool ends_required)
 {
-    const json_t *av = json_object_get(obj, "attributes");
     jattrs attrs, extra;
     bool attrs_given = false;
     const char *key;
@@ -859,26 +878,15 @@ static int read_link(jctx *c, const json_t *obj, jmode mode, const char *const *
     }
     if (mode == MODE_IDENTITY)
         return NA_OK;
-    rc = jattrs_alloc(c, &attrs, json_object_size(obj) + (json_is_object(av) ? json_object_size(av) : 0));
-    if (!rc)
-        rc = jattrs_alloc(c, &extra, json_object_size(obj));
+    rc = alloc_attr_sets(c, obj, &attrs, &extra);
     if (rc)
         return rc;
     json_object_foreach((json_t *)obj, key, v) {
         if (strcmp(key, "id") == 0 || strcmp(key, "source") == 0 ||
             strcmp(key, "target") == 0 || in_list(skip, key))
             continue;
-        if (strcmp(key, "label") == 0)
-            rc = read_string(c, mode, key, v, &l->label, NA_FIELD_LABEL, fields);
-        else if (strcmp(key, "capacity") == 0)
-            rc = read_number(c, mode, key, v, 0, HUGE_VAL, "bit/s", &l->capacity,
-                             NA_FIELD_CAPACITY, fields);
-        else if (strcmp(key, "status") == 0)
-            rc = read_status(c, mode, v, &l->status, fields);
-        else if (strcmp(key, "attributes") == 0)
-            rc = read_attributes(c, mode, v, &attrs, &attrs_given);
-        else
-            read_unknown(c, mode, key, v, &extra);
+        rc = read_shared_field(c, mode, key, v, &l->label, &l->capacity, &l->status, &attrs,
+                               &attrs_given, &extra, fields);
         if (rc)
             return rc;
     }
