@@ -164,6 +164,20 @@ static int compare_attrs(change_list *cl, const na_attr *a, size_t na, const na_
     return rc;
 }
 
+/* The fields nodes and links share and compare last: capacity, status, free attributes. */
+static int compare_shared(change_list *cl, double cap_a, double cap_b, na_status st_a,
+                          na_status st_b, const na_attr *at_a, size_t n_a, const na_attr *at_b,
+                          size_t n_b, na_error *err)
+{
+    int rc = compare(cl, "capacity", render_double(cap_a), render_double(cap_b), err);
+
+    if (rc == NA_OK)
+        rc = compare(cl, "status", render_status(st_a), render_status(st_b), err);
+    if (rc == NA_OK)
+        rc = compare_attrs(cl, at_a, n_a, at_b, n_b, err);
+    return rc;
+}
+
 static int compare_nodes(change_list *cl, const na_node *a, const na_node *b, na_error *err)
 {
     int rc = compare(cl, "label", dup_or_empty(a->label), dup_or_empty(b->label), err);
@@ -180,11 +194,8 @@ static int compare_nodes(change_list *cl, const na_node *a, const na_node *b, na
         rc = compare(cl, "longitude", render_double(a->longitude), render_double(b->longitude),
                      err);
     if (rc == NA_OK)
-        rc = compare(cl, "capacity", render_double(a->capacity), render_double(b->capacity), err);
-    if (rc == NA_OK)
-        rc = compare(cl, "status", render_status(a->status), render_status(b->status), err);
-    if (rc == NA_OK)
-        rc = compare_attrs(cl, a->attrs, a->n_attrs, b->attrs, b->n_attrs, err);
+        rc = compare_shared(cl, a->capacity, b->capacity, a->status, b->status, a->attrs,
+                            a->n_attrs, b->attrs, b->n_attrs, err);
     return rc;
 }
 
@@ -207,11 +218,8 @@ static int compare_links(change_list *cl, const na_link *a, const na_link *b, na
     if (rc == NA_OK)
         rc = compare(cl, "label", dup_or_empty(a->label), dup_or_empty(b->label), err);
     if (rc == NA_OK)
-        rc = compare(cl, "capacity", render_double(a->capacity), render_double(b->capacity), err);
-    if (rc == NA_OK)
-        rc = compare(cl, "status", render_status(a->status), render_status(b->status), err);
-    if (rc == NA_OK)
-        rc = compare_attrs(cl, a->attrs, a->n_attrs, b->attrs, b->n_attrs, err);
+        rc = compare_shared(cl, a->capacity, b->capacity, a->status, b->status, a->attrs,
+                            a->n_attrs, b->attrs, b->n_attrs, err);
     return rc;
 }
 
