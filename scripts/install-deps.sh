@@ -2,20 +2,25 @@
 # Installs the Debian 12 packages NetAssure needs to build, run and test.
 # Idempotent and non-interactive; run as root (or through sudo).
 #   scripts/install-deps.sh          build + runtime packages
-#   scripts/install-deps.sh --test   also the test oracles, sanitizer and fuzzer runtimes
+#   scripts/install-deps.sh --test   also the test oracles, sanitizer and fuzzer runtimes,
+#                                    PostgreSQL (tests start a throwaway cluster)
+#   scripts/install-deps.sh --bench  test packages plus wrk, nginx and sqlite3 for bench/
 set -eu
 
 BUILD_PKGS="build-essential cmake pkg-config
   libigraph-dev libjansson-dev libyaml-dev libxml2-dev
-  libopenblas-dev liblapacke-dev"
+  libopenblas-dev liblapacke-dev
+  libwebsockets-dev libsqlite3-dev libpq-dev"
 TEST_PKGS="clang libclang-rt-14-dev libfuzzer-14-dev libcmocka-dev
   python3 python3-networkx python3-numpy python3-scipy python3-igraph
-  python3-jsonschema"
+  python3-jsonschema python3-requests postgresql"
+BENCH_PKGS="wrk nginx-light sqlite3"
 
 pkgs=$BUILD_PKGS
-if [ "${1:-}" = "--test" ]; then
-    pkgs="$pkgs $TEST_PKGS"
-fi
+case "${1:-}" in
+    --test) pkgs="$pkgs $TEST_PKGS" ;;
+    --bench) pkgs="$pkgs $TEST_PKGS $BENCH_PKGS" ;;
+esac
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

@@ -43,10 +43,6 @@ int na_cli_graph(const na_topology *topo, na_graph **out);
 
 /* Dumps json to stdout (indented, sorted as built, finite reals only) and drops the reference. */
 int na_cli_print_json(json_t *doc);
-/* A JSON real, or null for NaN / infinity. */
-json_t *na_cli_json_real(double x);
-/* JSON string or null for NULL. */
-json_t *na_cli_json_str(const char *s);
 
 /* Parses a double / unsigned option value strictly; false on garbage. */
 bool na_cli_parse_double(const char *s, double *out);

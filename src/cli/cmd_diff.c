@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "netassure/diff.h"
+#include "netassure/report.h"
 
 static void diff_usage(FILE *out)
 {
@@ -16,35 +17,6 @@ static void diff_usage(FILE *out)
             "  --json            one JSON object on stdout\n"
             "  -f, --format FMT  format of both inputs (default: guessed per file)\n"
             "  -h, --help        this help\n");
-}
-
-static const char *const kind_names[] = {"added", "removed", "changed"};
-
-static json_t *diff_json(const na_diff_result *r, const char *a, const char *b)
-{
-    json_t *items = json_array();
-
-    for (size_t i = 0; i < r->count; i++) {
-        const na_diff_item *it = &r->items[i];
-        json_t *o = json_pack("{s:s, s:s, s:s}", "kind", kind_names[it->kind], "object",
-                              it->is_link ? "link" : "node", "id", it->id);
-        if (it->kind == NA_DIFF_CHANGED) {
-            json_t *ch = json_array();
-            for (size_t j = 0; j < it->n_changes; j++)
-                json_array_append_new(ch, json_pack("{s:s, s:s, s:s}", "field",
-                                                    it->changes[j].field, "before",
-                                                    it->changes[j].before, "after",
-                                                    it->changes[j].after));
-            json_object_set_new(o, "changes", ch);
-        }
-        json_array_append_new(items, o);
-    }
-    return json_pack("{s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o}", "from", a, "to", b,
-                     "summary", "nodes_added", (json_int_t)r->nodes_added, "nodes_removed",
-                     (json_int_t)r->nodes_removed, "nodes_changed", (json_int_t)r->nodes_changed,
-                     "links_added", (json_int_t)r->links_added, "links_removed",
-                     (json_int_t)r->links_removed, "links_changed", (json_int_t)r->links_changed,
-                     "items", items);
 }
 
 static void diff_table(const na_diff_result *r, const char *a, const char *b)
@@ -110,7 +82,7 @@ int na_cli_diff(int argc, char **argv)
         goto out;
     }
     if (json) {
-        rc = na_cli_print_json(diff_json(&r, argv[optind], argv[optind + 1]));
+        rc = na_cli_print_json(na_diff_json(&r, argv[optind], argv[optind + 1]));
     } else {
         diff_table(&r, argv[optind], argv[optind + 1]);
         rc = fflush(stdout) ? NA_EXIT_ERROR : NA_EXIT_OK;

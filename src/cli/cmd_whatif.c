@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "netassure/report.h"
 #include "netassure/cascade.h"
 #include "netassure/whatif.h"
 
@@ -135,29 +136,6 @@ static const char *vname(const na_graph *g, uint32_t v)
     return na_topology_node(na_graph_topology(g), v)->id;
 }
 
-static json_t *json_vertices(const na_graph *g, const uint32_t *vs, size_t n)
-{
-    json_t *arr = json_array();
-
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, json_string(vname(g, vs[i])));
-    return arr;
-}
-
-static json_t *json_failures(const na_graph *g, const na_failure_set *set)
-{
-    json_t *links = json_array();
-
-    for (size_t i = 0; i < set->n_edges; i++) {
-        uint32_t u, v;
-        na_graph_edge(g, set->edges[i], &u, &v);
-        json_array_append_new(links, json_pack("{s:s, s:s}", "source", vname(g, u), "target",
-                                               vname(g, v)));
-    }
-    return json_pack("{s:o, s:o}", "nodes", json_vertices(g, set->vertices, set->n_vertices),
-                     "links", links);
-}
-
 static void print_failures(const na_graph *g, const na_failure_set *set)
 {
     printf("Failed:");
@@ -174,28 +152,8 @@ static void print_failures(const na_graph *g, const na_failure_set *set)
 static int whatif_output(const failure_args *fa, const na_graph *g, const na_failure_set *set,
                          const na_whatif_result *r)
 {
-    if (fa->json) {
-        json_t *roles = json_array();
-        for (size_t i = 0; i < r->n_role_loss; i++)
-            json_array_append_new(
-                roles, json_pack("{s:s, s:s, s:I, s:I}", "from_role", r->role_loss[i].from_role,
-                                 "to_role", r->role_loss[i].to_role, "nodes_cut_off",
-                                 (json_int_t)r->role_loss[i].nodes_cut_off, "nodes_total",
-                                 (json_int_t)r->role_loss[i].nodes_total));
-        return na_cli_print_json(json_pack(
-            "{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:o, s:o}", "failed",
-            json_failures(g, set), "components_before", (json_int_t)r->components_before,
-            "components_after", (json_int_t)r->components_after, "giant_before",
-            (json_int_t)r->giant_before, "giant_after", (json_int_t)r->giant_after,
-            "pairs_connected_before", (json_int_t)r->pairs_connected_before,
-            "pairs_disconnected", (json_int_t)r->pairs_disconnected, "efficiency_before",
-            na_cli_json_real(r->efficiency_before), "efficiency_after",
-            na_cli_json_real(r->efficiency_after), "efficiency_change",
-            na_cli_json_real(r->efficiency_after - r->efficiency_before), "avg_stretch",
-            na_cli_json_real(r->avg_stretch), "pairs_stretched", (json_int_t)r->pairs_stretched,
-            "reachability_lost_by_role", roles, "cut_off_from_giant",
-            json_vertices(g, r->isolated, r->n_isolated)));
-    }
+    if (fa->json)
+        return na_cli_print_json(na_whatif_json(g, set, r));
     print_failures(g, set);
     printf("Components:          %zu -> %zu (giant %zu -> %zu nodes)\n", r->components_before,
            r->components_after, r->giant_before, r->giant_after);
@@ -226,20 +184,8 @@ static int whatif_output(const failure_args *fa, const na_graph *g, const na_fai
 static int cascade_output(const failure_args *fa, const na_graph *g, const na_failure_set *set,
                           const na_cascade_result *r)
 {
-    if (fa->json) {
-        json_t *steps = json_array();
-        for (size_t i = 0; i < r->n_steps; i++)
-            json_array_append_new(
-                steps, json_pack("{s:I, s:o, s:I}", "step", (json_int_t)i, "failed",
-                                 json_vertices(g, r->steps[i].failed, r->steps[i].n_failed),
-                                 "giant", (json_int_t)r->steps[i].giant));
-        return na_cli_print_json(json_pack(
-            "{s:o, s:o, s:o, s:I, s:I, s:I, s:o}", "initial", json_failures(g, set), "alpha",
-            na_cli_json_real(r->alpha), "steps", steps, "total_failed",
-            (json_int_t)r->total_failed, "giant_before", (json_int_t)r->giant_before,
-            "giant_after", (json_int_t)r->giant_after, "giant_fraction",
-            na_cli_json_real(r->giant_fraction)));
-    }
+    if (fa->json)
+        return na_cli_print_json(na_cascade_json(g, set, r));
     print_failures(g, set);
     printf("Motter-Lai cascade, alpha %.3f: %zu step%s, %zu nodes failed\n", r->alpha,
            r->n_steps, r->n_steps == 1 ? "" : "s", r->total_failed);

@@ -84,16 +84,6 @@ int na_cli_print_json(json_t *doc)
     return NA_EXIT_OK;
 }
 
-json_t *na_cli_json_real(double x)
-{
-    return isfinite(x) ? json_real(x) : json_null();
-}
-
-json_t *na_cli_json_str(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
 bool na_cli_parse_double(const char *s, double *out)
 {
     char *end;
