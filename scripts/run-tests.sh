@@ -15,6 +15,16 @@ export NETASSURE_ORACLE_CACHE="$PWD/build/oracle-cache"
 
 stage() { printf '\n==== %s ====\n' "$*"; }
 
+# A throwaway PostgreSQL for the warehouse tests (both runs share it; each test makes its own
+# database). Removed on exit, whatever happens.
+PG_DIR=$(mktemp -d /tmp/netassure-pg.XXXXXX)
+cleanup() { ./scripts/pg-tmp.sh stop "$PG_DIR" >/dev/null 2>&1 || true; }
+trap cleanup EXIT INT TERM
+stage "PostgreSQL (throwaway cluster)"
+NETASSURE_PG_URL=$(./scripts/pg-tmp.sh start "$PG_DIR")
+export NETASSURE_PG_URL
+echo "PostgreSQL at $NETASSURE_PG_URL"
+
 stage "release build (-Werror)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNA_TESTS=ON -DNA_BENCH=ON -DNA_SANITIZE=OFF
 cmake --build build -j"$JOBS"

@@ -90,6 +90,9 @@ int na_json_parse_deltas(const char *data, size_t len, const char *source, na_de
 /* Our JSON snapshot message for `topo`, malloc'd and NUL-terminated; NULL on ENOMEM. */
 enum { NA_EXPORT_PRETTY = 1 };
 char *na_export_json(const na_topology *topo, unsigned flags, size_t *len);
+/* Free attributes as one JSON object text ("{}" when none has a value); malloc'd, NULL on
+ * ENOMEM. Numbers, strings and booleans keep their JSON types. */
+char *na_export_attrs_json(const na_attr *attrs, size_t n, size_t *len);
 
 #ifdef __cplusplus
 }

@@ -26,6 +26,9 @@ int na_cli_whatif(int argc, char **argv);
 int na_cli_cascade(int argc, char **argv);
 int na_cli_diff(int argc, char **argv);
 int na_cli_convert(int argc, char **argv);
+int na_cli_serve(int argc, char **argv);
+int na_cli_alerts(int argc, char **argv);
+int na_cli_anomalies(int argc, char **argv);
 
 /* Prints "netassure CMD: message" and a hint to --help on stderr; returns NA_EXIT_USAGE. */
 int na_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

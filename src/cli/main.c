@@ -17,6 +17,10 @@ static const na_cli_command commands[] = {
     {"diff", "nodes and links added, removed and changed between two topologies", na_cli_diff},
     {"convert", "import a topology (JSON, GML, GraphML, YAML) and print it as our JSON",
      na_cli_convert},
+    {"serve", "run the daemon: warehouse, analytics, alerts, REST API and /stream",
+     na_cli_serve},
+    {"alerts", "list alerts from a running daemon (--api URL)", na_cli_alerts},
+    {"anomalies", "list anomalies from a running daemon (--api URL)", na_cli_anomalies},
 };
 
 static void usage(FILE *out)

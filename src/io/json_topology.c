@@ -1654,7 +1654,9 @@ static void jw_kv_num(jw *w, const char *key, double d)
     jw_double(w, d, false);
 }
 
-static void jw_attrs(jw *w, const na_attr *attrs, size_t n)
+/* Writes the attributes that have a value as members of an object; false when there are none.
+ * With `key`, opens "key": { first, and closes it. */
+static bool jw_attr_members(jw *w, const char *key, const na_attr *attrs, size_t n)
 {
     bool any = false;
 
@@ -1662,11 +1664,11 @@ static void jw_attrs(jw *w, const na_attr *attrs, size_t n)
         const na_value *v = &attrs[i].value;
         if (v->type == NA_VAL_NULL || (v->type == NA_VAL_DOUBLE && !isfinite(v->u.d)))
             continue;
-        if (!any) {
-            jw_key(w, "attributes");
+        if (!any && key) {
+            jw_key(w, key);
             jw_open(w, '{');
-            any = true;
         }
+        any = true;
         jw_key(w, attrs[i].key);
         switch (v->type) {
         case NA_VAL_BOOL: jw_puts(w, v->u.b ? "true" : "false"); break;
@@ -1676,8 +1678,14 @@ static void jw_attrs(jw *w, const na_attr *attrs, size_t n)
         case NA_VAL_NULL: break;
         }
     }
-    if (any)
+    if (any && key)
         jw_close(w, '}');
+    return any;
+}
+
+static void jw_attrs(jw *w, const na_attr *attrs, size_t n)
+{
+    jw_attr_members(w, "attributes", attrs, n);
 }
 
 static void jw_node(jw *w, const na_node *n)
@@ -1749,6 +1757,26 @@ char *na_export_json(const na_topology *topo, unsigned flags, size_t *len)
     for (size_t i = 0; i < na_topology_link_count(topo); i++)
         jw_link(&w, na_topology_link(topo, i));
     jw_close(&w, ']');
+    jw_close(&w, '}');
+    if (w.failed) {
+        free(w.buf);
+        return NULL;
+    }
+    if (len)
+        *len = w.len;
+    return w.buf;
+}
+
+/*
+ * The attributes as one JSON object text ("{}" when none has a value); the caller frees it.
+ * NULL on ENOMEM.
+ */
+char *na_export_attrs_json(const na_attr *attrs, size_t n, size_t *len)
+{
+    jw w = {.pretty = false};
+
+    jw_open(&w, '{');
+    jw_attr_members(&w, NULL, attrs, n);
     jw_close(&w, '}');
     if (w.failed) {
         free(w.buf);

@@ -1,0 +1,496 @@
+/*
+ * alert.c: rules evaluated on an analysis, alert lifecycle, JSON and warehouse rows.
+ */
+#include "alert/alert.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const status_names[] = {"active", "acknowledged", "resolved"};
+
+const char *na__alert_status_name(na__alert_status s)
+{
+    return (unsigned)s < 3 ? status_names[s] : "active";
+}
+
+int na__alert_status_parse(const char *s, na__alert_status *out)
+{
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(s, status_names[i]) == 0) {
+            *out = (na__alert_status)i;
+            return NA_OK;
+        }
+    }
+    return NA_EINVAL;
+}
+
+void na__random_id(char out[33])
+{
+    unsigned char raw[16];
+    static const char hex[] = "0123456789abcdef";
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    ssize_t got = fd >= 0 ? read(fd, raw, sizeof(raw)) : -1;
+
+    if (fd >= 0)
+        close(fd);
+    if (got != (ssize_t)sizeof(raw)) {
+        /* No urandom: time and address bits still make ids unique within this process. */
+        struct timespec ts;
+        static unsigned counter;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        for (size_t i = 0; i < sizeof(raw); i++)
+            raw[i] = (unsigned char)((ts.tv_nsec >> (i % 4 * 8)) ^ (ts.tv_sec >> (i % 8)) ^
+                                     (++counter * 131u));
+    }
+    for (size_t i = 0; i < sizeof(raw); i++) {
+        out[2 * i] = hex[raw[i] >> 4];
+        out[2 * i + 1] = hex[raw[i] & 15];
+    }
+    out[32] = '\0';
+}
+
+void na__alert_store_init(na__alert_store *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->max_resolved = 10000;
+}
+
+static void alert_free(na__alert *a)
+{
+    if (!a)
+        return;
+    free(a->rule);
+    free(a->fingerprint);
+    free(a->node_id);
+    free(a->site);
+    free(a->message);
+    free(a->acked_by);
+    json_decref(a->details);
+    free(a);
+}
+
+void na__alert_store_free(na__alert_store *s)
+{
+    for (size_t i = 0; i < s->count; i++)
+        alert_free(s->items[i]);
+    free(s->items);
+    memset(s, 0, sizeof(*s));
+}
+
+na__alert *na__alert_find(const na__alert_store *s, const char *id)
+{
+    for (size_t i = 0; i < s->count; i++)
+        if (strcmp(s->items[i]->id, id) == 0)
+            return s->items[i];
+    return NULL;
+}
+
+/* The live (not resolved) alert with this fingerprint, if any. */
+static na__alert *find_live(const na__alert_store *s, const char *fp)
+{
+    for (size_t i = s->count; i-- > 0;)
+        if (s->items[i]->status != NA_ALERT_RESOLVED && strcmp(s->items[i]->fingerprint, fp) == 0)
+            return s->items[i];
+    return NULL;
+}
+
+static int store_push(na__alert_store *s, na__alert *a)
+{
+    if (s->count == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        na__alert **items = realloc(s->items, cap * sizeof(*items));
+        if (!items)
+            return NA_ENOMEM;
+        s->items = items;
+        s->cap = cap;
+    }
+    s->items[s->count++] = a;
+    return NA_OK;
+}
+
+/* Drops the oldest resolved alerts beyond max_resolved (they remain in the warehouse). */
+static void store_trim(na__alert_store *s)
+{
+    size_t resolved = 0, drop, w = 0;
+
+    for (size_t i = 0; i < s->count; i++)
+        resolved += s->items[i]->status == NA_ALERT_RESOLVED;
+    if (resolved <= s->max_resolved)
+        return;
+    drop = resolved - s->max_resolved;
+    for (size_t i = 0; i < s->count; i++) {
+        if (drop && s->items[i]->status == NA_ALERT_RESOLVED) {
+            alert_free(s->items[i]);
+            drop--;
+            continue;
+        }
+        s->items[w++] = s->items[i];
+    }
+    s->count = w;
+}
+
+/* A condition found by a rule on one subject. */
+typedef struct finding {
+    const char *subject;      /* node or link id */
+    const char *node_id;      /* the node the alert is about (NULL for links) */
+    const char *site;
+    char message[300];
+    json_t *details;
+} finding;
+
+typedef struct changes {
+    na__alert ***list;
+    size_t *n, cap;
+} changes;
+
+static int note_change(changes *c, na__alert *a)
+{
+    for (size_t i = 0; i < *c->n; i++)
+        if ((*c->list)[i] == a)
+            return NA_OK;
+    if (*c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 32;
+        na__alert **l = realloc(*c->list, cap * sizeof(*l));
+        if (!l)
+            return NA_ENOMEM;
+        *c->list = l;
+        c->cap = cap;
+    }
+    (*c->list)[(*c->n)++] = a;
+    return NA_OK;
+}
+
+static int raise_finding(na__alert_store *s, const na__rule_config *r, finding *f,
+                         na_time_ms now, changes *c)
+{
+    char fp[600];
+    na__alert *a;
+
+    snprintf(fp, sizeof(fp), "%s|%s", r->name, f->subject);
+    a = find_live(s, fp);
+    if (a) {
+        a->seen = true;
+        json_decref(f->details);
+        return NA_OK;
+    }
+    a = calloc(1, sizeof(*a));
+    if (!a) {
+        json_decref(f->details);
+        return NA_ENOMEM;
+    }
+    na__random_id(a->id);
+    a->rule = strdup(r->name);
+    a->fingerprint = strdup(fp);
+    a->node_id = f->node_id ? strdup(f->node_id) : NULL;
+    a->site = f->site ? strdup(f->site) : NULL;
+    snprintf(a->severity, sizeof(a->severity), "%s", r->severity);
+    a->status = NA_ALERT_ACTIVE;
+    a->message = strdup(f->message);
+    a->created_at = a->updated_at = now;
+    a->count = 1;
+    a->details = f->details ? f->details : json_object();
+    a->seen = true;
+    if (!a->rule || !a->fingerprint || !a->message || (f->node_id && !a->node_id) ||
+        (f->site && !a->site) || !a->details || store_push(s, a)) {
+        alert_free(a);
+        return NA_ENOMEM;
+    }
+    return note_change(c, a);
+}
+
+static const char *vid(const na_analysis *a, size_t v)
+{
+    return na_topology_node(a->topo, v)->id;
+}
+
+static int eval_rule(na__alert_store *s, const na__rule_config *r, const na_analysis *a,
+                     na_time_ms now, changes *c)
+{
+    const na_topology *t = a->topo;
+    size_t n = na_topology_node_count(t);
+    int rc = NA_OK;
+    finding f;
+
+    for (size_t v = 0; v < n && rc == NA_OK; v++) {
+        const na_node *nd = na_topology_node(t, v);
+        memset(&f, 0, sizeof(f));
+        f.subject = nd->id;
+        f.node_id = nd->id;
+        f.site = nd->site;
+        switch (r->type) {
+        case NA_RULE_ARTICULATION_POINT:
+            if (!(a->kinds & NA_ANALYSIS_STRUCTURE) || !a->st.articulation[v])
+                continue;
+            snprintf(f.message, sizeof(f.message),
+                     "single point of failure: losing %s%s%s%s splits the network", nd->id,
+                     nd->label ? " (" : "", nd->label ? nd->label : "", nd->label ? ")" : "");
+            f.details = json_pack("{s:o, s:o}", "role", na_json_str(nd->role), "importance",
+                                  (a->kinds & NA_ANALYSIS_ROBUSTNESS)
+                                      ? na_json_real(a->rob.importance[v])
+                                      : json_null());
+            break;
+        case NA_RULE_NODE_DOWN:
+            if (nd->status != NA_STATUS_DOWN)
+                continue;
+            snprintf(f.message, sizeof(f.message), "node %s is down", nd->id);
+            f.details = json_pack("{s:o}", "role", na_json_str(nd->role));
+            break;
+        case NA_RULE_IMPORTANCE:
+            if (!(a->kinds & NA_ANALYSIS_ROBUSTNESS) || !(a->rob.importance[v] >= r->threshold))
+                continue;
+            snprintf(f.message, sizeof(f.message),
+                     "critical node: losing %s costs %.1f%% of network efficiency", nd->id,
+                     100.0 * a->rob.relative_loss[v]);
+            f.details = json_pack("{s:o, s:o, s:f}", "importance",
+                                  na_json_real(a->rob.importance[v]), "relative_loss",
+                                  na_json_real(a->rob.relative_loss[v]), "threshold",
+                                  r->threshold);
+            break;
+        case NA_RULE_REDUNDANCY:
+            if (!(a->kinds & NA_ANALYSIS_ROBUSTNESS) || nd->status == NA_STATUS_DOWN ||
+                !((double)a->rob.redundancy[v] <= r->threshold) || a->rob.redundancy[v] == 0)
+                continue;
+            snprintf(f.message, sizeof(f.message), "low redundancy: %s has %u neighbour%s",
+                     nd->id, a->rob.redundancy[v], a->rob.redundancy[v] == 1 ? "" : "s");
+            f.details = json_pack("{s:I, s:f}", "redundancy", (json_int_t)a->rob.redundancy[v],
+                                  "threshold", r->threshold);
+            break;
+        case NA_RULE_LINK_DOWN:
+            continue;
+        }
+        rc = raise_finding(s, r, &f, now, c);
+    }
+    if (r->type == NA_RULE_LINK_DOWN) {
+        for (size_t i = 0; i < na_topology_link_count(t) && rc == NA_OK; i++) {
+            const na_link *l = na_topology_link(t, i);
+            if (l->status != NA_STATUS_DOWN)
+                continue;
+            memset(&f, 0, sizeof(f));
+            f.subject = l->id;
+            f.node_id = l->source;
+            f.site = na_topology_node(t, l->source_index)->site;
+            snprintf(f.message, sizeof(f.message), "link %s (%s - %s) is down", l->id, l->source,
+                     l->target);
+            f.details = json_pack("{s:s, s:s, s:s}", "link_id", l->id, "source", l->source,
+                                  "target", l->target);
+            rc = raise_finding(s, r, &f, now, c);
+        }
+    }
+    (void)vid;
+    return rc;
+}
+
+int na__alert_evaluate(na__alert_store *s, const na__rule_config *rules, size_t n_rules,
+                       const na_analysis *a, na_time_ms now, na__alert ***changed,
+                       size_t *n_changed)
+{
+    changes c = {.list = changed, .n = n_changed, .cap = 0};
+    int rc = NA_OK;
+
+    *changed = NULL;
+    *n_changed = 0;
+    for (size_t i = 0; i < s->count; i++)
+        s->items[i]->seen = false;
+    for (size_t r = 0; r < n_rules && rc == NA_OK; r++)
+        rc = eval_rule(s, &rules[r], a, now, &c);
+    if (rc)
+        return rc;
+    /* Conditions that no longer hold resolve their alerts; alerts of rules no longer
+     * configured resolve too. */
+    for (size_t i = 0; i < s->count && rc == NA_OK; i++) {
+        na__alert *al = s->items[i];
+        if (al->status == NA_ALERT_RESOLVED || al->seen)
+            continue;
+        al->status = NA_ALERT_RESOLVED;
+        al->updated_at = now;
+        rc = note_change(&c, al);
+    }
+    store_trim(s);
+    return rc;
+}
+
+int na__alert_ack(na__alert *a, const char *by, na_time_ms now, na_error *err)
+{
+    if (a->status == NA_ALERT_RESOLVED)
+        return na_error_set(err, NA_EINVAL, "alert %s is resolved", a->id);
+    if (by) {
+        char *copy = strdup(by);
+        if (!copy)
+            return na_error_set(err, NA_ENOMEM, "out of memory");
+        free(a->acked_by);
+        a->acked_by = copy;
+    }
+    a->status = NA_ALERT_ACKNOWLEDGED;
+    a->updated_at = now;
+    return NA_OK;
+}
+
+static json_t *time_json(na_time_ms t)
+{
+    char buf[40];
+
+    return json_string(na_time_format(t, buf, sizeof(buf)));
+}
+
+json_t *na__alert_json(const na__alert *a)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:I, s:o, s:O}",
+                     "alert_id", a->id, "rule", a->rule, "fingerprint", a->fingerprint, "status",
+                     na__alert_status_name(a->status), "severity", a->severity, "node_id",
+                     na_json_str(a->node_id), "site", na_json_str(a->site), "message", a->message,
+                     "created_at", time_json(a->created_at), "updated_at",
+                     time_json(a->updated_at), "count", (json_int_t)a->count, "acknowledged_by",
+                     na_json_str(a->acked_by), "details", a->details);
+}
+
+/*
+ * Row layout (NA_WH_ALERTS): rule, fingerprint, node_id, site, severity, status, message,
+ * created_at, updated_at, count, details. acknowledged_by travels inside details
+ * ("_acknowledged_by") so the schema stays the documented one.
+ */
+enum { AC_RULE, AC_FP, AC_NODE, AC_SITE, AC_SEV, AC_STATUS, AC_MSG, AC_CREATED, AC_UPDATED,
+       AC_COUNT, AC_DETAILS, AC_N };
+
+static na_wh_value text_or_null(const char *s)
+{
+    na_wh_value v = {.type = s ? NA_WH_TEXT : NA_WH_NULL};
+    v.v.s = s;
+    return v;
+}
+
+int na__alert_row(const na__alert *a, na_wh_value *values, char **scratch)
+{
+    json_t *d = json_deep_copy(a->details);
+    size_t ncols;
+    char *created, *updated, *details;
+
+    (void)na_wh_table_columns(NA_WH_ALERTS, &ncols);
+    if (ncols != AC_N || !d)
+        return json_decref(d), NA_EINVAL;
+    if (a->acked_by)
+        json_object_set_new(d, "_acknowledged_by", json_string(a->acked_by));
+    details = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(d);
+    /* One allocation: the two times then the details text. */
+    *scratch = malloc(80 + (details ? strlen(details) + 1 : 3));
+    if (!*scratch || !details) {
+        free(details);
+        free(*scratch);
+        *scratch = NULL;
+        return NA_ENOMEM;
+    }
+    created = *scratch;
+    updated = *scratch + 40;
+    na_time_format(a->created_at, created, 40);
+    na_time_format(a->updated_at, updated, 40);
+    memcpy(*scratch + 80, details, strlen(details) + 1);
+    free(details);
+    values[AC_RULE] = text_or_null(a->rule);
+    values[AC_FP] = text_or_null(a->fingerprint);
+    values[AC_NODE] = text_or_null(a->node_id);
+    values[AC_SITE] = text_or_null(a->site);
+    values[AC_SEV] = text_or_null(a->severity);
+    values[AC_STATUS] = text_or_null(na__alert_status_name(a->status));
+    values[AC_MSG] = text_or_null(a->message);
+    values[AC_CREATED] = text_or_null(created);
+    values[AC_UPDATED] = text_or_null(updated);
+    values[AC_COUNT].type = NA_WH_INT;
+    values[AC_COUNT].v.i = a->count;
+    values[AC_DETAILS] = text_or_null(*scratch + 80);
+    return NA_OK;
+}
+
+static const char *row_text(const na_wh_version *v, int col)
+{
+    const na_wh_value *x = &v->row.values[col];
+    return x->type == NA_WH_TEXT ? x->v.s : NULL;
+}
+
+/* The time stored as text in a row column (RFC 3339 or the warehouse form). */
+static na_time_ms row_time(const na_wh_version *v, int col)
+{
+    const char *s = row_text(v, col);
+    na_time_ms t = 0;
+
+    if (s)
+        na_time_parse(s, strlen(s), &t);
+    return t;
+}
+
+static const char *str_or(const json_t *v, const char *def)
+{
+    return json_is_string(v) ? json_string_value(v) : def;
+}
+
+json_t *na__alert_json_from_row(const na_wh_version *v)
+{
+    const char *dtext = row_text(v, AC_DETAILS);
+    json_t *details = dtext ? json_loads(dtext, 0, NULL) : NULL;
+    json_t *by;
+    json_t *o;
+
+    if (!json_is_object(details)) {
+        json_decref(details);
+        details = json_object();
+    }
+    by = json_incref(json_object_get(details, "_acknowledged_by"));
+    json_object_del(details, "_acknowledged_by");
+    o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o}",
+                  "alert_id", v->row.id, "rule", na_json_str(row_text(v, AC_RULE)),
+                  "fingerprint", na_json_str(row_text(v, AC_FP)), "status",
+                  na_json_str(row_text(v, AC_STATUS)), "severity",
+                  na_json_str(row_text(v, AC_SEV)), "node_id",
+                  na_json_str(row_text(v, AC_NODE)), "site", na_json_str(row_text(v, AC_SITE)),
+                  "message", na_json_str(row_text(v, AC_MSG)), "created_at",
+                  time_json(row_time(v, AC_CREATED)), "updated_at",
+                  time_json(row_time(v, AC_UPDATED)), "count",
+                  (json_int_t)(v->row.values[AC_COUNT].type == NA_WH_INT
+                                   ? v->row.values[AC_COUNT].v.i
+                                   : 1),
+                  "acknowledged_by", by ? by : json_null(), "details", details);
+    return o;
+}
+
+int na__alert_store_load_row(na__alert_store *s, const na_wh_version *v)
+{
+    json_t *o = na__alert_json_from_row(v);
+    na__alert *a;
+    const char *st;
+
+    if (!o)
+        return NA_ENOMEM;
+    a = calloc(1, sizeof(*a));
+    if (!a) {
+        json_decref(o);
+        return NA_ENOMEM;
+    }
+    snprintf(a->id, sizeof(a->id), "%s", v->row.id);
+    a->rule = strdup(str_or(json_object_get(o, "rule"), ""));
+    a->fingerprint = strdup(str_or(json_object_get(o, "fingerprint"), ""));
+    if (json_string_value(json_object_get(o, "node_id")))
+        a->node_id = strdup(json_string_value(json_object_get(o, "node_id")));
+    if (json_string_value(json_object_get(o, "site")))
+        a->site = strdup(json_string_value(json_object_get(o, "site")));
+    snprintf(a->severity, sizeof(a->severity), "%s",
+             str_or(json_object_get(o, "severity"), "warning"));
+    st = json_string_value(json_object_get(o, "status"));
+    if (!st || na__alert_status_parse(st, &a->status))
+        a->status = NA_ALERT_ACTIVE;
+    a->message = strdup(str_or(json_object_get(o, "message"), ""));
+    a->created_at = row_time(v, AC_CREATED);
+    a->updated_at = row_time(v, AC_UPDATED);
+    a->count = json_integer_value(json_object_get(o, "count"));
+    if (json_string_value(json_object_get(o, "acknowledged_by")))
+        a->acked_by = strdup(json_string_value(json_object_get(o, "acknowledged_by")));
+    a->details = json_incref(json_object_get(o, "details"));
+    json_decref(o);
+    if (!a->rule || !a->fingerprint || !a->message || store_push(s, a)) {
+        alert_free(a);
+        return NA_ENOMEM;
+    }
+    return NA_OK;
+}

@@ -1,0 +1,84 @@
+/*
+ * alert/alert.h (internal): alerts raised by rules on the analysed topology, their lifecycle
+ * (active -> acknowledged -> resolved) and their store.
+ *
+ * A rule fires per subject (a node or a link); the fingerprint "rule|subject" identifies the
+ * condition, so re-evaluating an unchanged topology raises nothing new. While the condition
+ * holds the alert stays active or acknowledged; when it clears the alert resolves itself; if it
+ * comes back later a new alert is opened (a resolved alert is history).
+ *
+ * The store is not thread-safe: the daemon's engine thread owns it and readers take the
+ * daemon's state lock.
+ */
+#ifndef NA_ALERT_H
+#define NA_ALERT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "daemon/config.h"
+#include "netassure/report.h"
+#include "netassure/warehouse.h"
+
+typedef enum na__alert_status {
+    NA_ALERT_ACTIVE = 0,
+    NA_ALERT_ACKNOWLEDGED,
+    NA_ALERT_RESOLVED
+} na__alert_status;
+
+const char *na__alert_status_name(na__alert_status s);
+int na__alert_status_parse(const char *s, na__alert_status *out);
+
+typedef struct na__alert {
+    char id[40];              /* 32 hex characters */
+    char *rule;
+    char *fingerprint;
+    char *node_id;            /* NULL for link alerts without a single node */
+    char *site;
+    char severity[12];
+    na__alert_status status;
+    char *message;
+    na_time_ms created_at, updated_at;
+    int64_t count;            /* evaluations that found the condition while this alert lived */
+    char *acked_by;
+    json_t *details;          /* object */
+    bool seen;                /* scratch for evaluation */
+} na__alert;
+
+typedef struct na__alert_store {
+    na__alert **items;        /* newest last */
+    size_t count, cap;
+    size_t max_resolved;      /* resolved alerts kept in memory (older ones stay in the warehouse) */
+} na__alert_store;
+
+void na__alert_store_init(na__alert_store *s);
+void na__alert_store_free(na__alert_store *s);
+na__alert *na__alert_find(const na__alert_store *s, const char *id);
+
+/*
+ * Evaluates every rule on one analysis; raises, bumps and resolves alerts at time `now`.
+ * Appends the alerts that changed to *changed (array of pointers into the store, caller frees
+ * the array only). Returns 0 or NA_ENOMEM.
+ */
+int na__alert_evaluate(na__alert_store *s, const na__rule_config *rules, size_t n_rules,
+                       const na_analysis *a, na_time_ms now, na__alert ***changed,
+                       size_t *n_changed);
+
+/* Acknowledges (by may be NULL). NA_EINVAL if resolved. */
+int na__alert_ack(na__alert *a, const char *by, na_time_ms now, na_error *err);
+
+/* The API object (docs/openapi.json "Alert"). */
+json_t *na__alert_json(const na__alert *a);
+
+/* The warehouse row (NA_WH_ALERTS). `values` must hold na_wh_table_columns(NA_WH_ALERTS)
+ * entries; strings point into `a` and `*scratch` (free it after the write). */
+int na__alert_row(const na__alert *a, na_wh_value *values, char **scratch);
+/* An API object from a warehouse row (reads as of a past time). */
+json_t *na__alert_json_from_row(const na_wh_version *v);
+/* Loads a row back into the store (daemon restart). */
+int na__alert_store_load_row(na__alert_store *s, const na_wh_version *v);
+
+/* 32 random hex characters (for alert, anomaly and feedback ids). */
+void na__random_id(char out[33]);
+
+#endif

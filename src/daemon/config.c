@@ -1,0 +1,825 @@
+/*
+ * config.c: the daemon's YAML configuration.
+ *
+ * libyaml loads the document; we turn it into a jansson tree (plain scalars typed the YAML 1.2
+ * core-schema way, quoted ones kept as strings) and read the settings from that, so errors
+ * name the setting by its path ("alert_rules[2].severity: ..."). Syntax errors keep libyaml's
+ * line and column.
+ */
+#include "daemon/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "netassure/io.h"
+
+#define CONFIG_MAX_BYTES ((size_t)1 << 20)
+#define CONFIG_MAX_VISITS 200000
+#define CONFIG_MAX_DEPTH 32
+
+extern const unsigned char na_embedded_default_config[];
+extern const size_t na_embedded_default_config_len;
+
+typedef struct yconv {
+    yaml_document_t *doc;
+    size_t visits;
+    const char *origin;
+    na_error *err;
+} yconv;
+
+static json_t *scalar_json(const yaml_node_t *n)
+{
+    const char *s = (const char *)n->data.scalar.value;
+    size_t len = n->data.scalar.length;
+    char *end;
+
+    if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return json_stringn(s, len);
+    if (len == 0 || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
+        strcmp(s, "NULL") == 0)
+        return json_null();
+    if (strcmp(s, "true") == 0 || strcmp(s, "True") == 0 || strcmp(s, "TRUE") == 0)
+        return json_true();
+    if (strcmp(s, "false") == 0 || strcmp(s, "False") == 0 || strcmp(s, "FALSE") == 0)
+        return json_false();
+    if (isdigit((unsigned char)s[0]) || ((s[0] == '-' || s[0] == '+') && len > 1 &&
+                                         isdigit((unsigned char)s[1]))) {
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (errno == 0 && end == s + len)
+            return json_integer(v);
+        errno = 0;
+        double d = strtod(s, &end);
+        if (errno == 0 && end == s + len && isfinite(d))
+            return json_real(d);
+    }
+    return json_stringn(s, len);
+}
+
+static json_t *node_json(yconv *c, int index, int depth)
+{
+    yaml_node_t *n = yaml_document_get_node(c->doc, index);
+    json_t *out = NULL;
+
+    if (!n)
+        return json_null();
+    if (++c->visits > CONFIG_MAX_VISITS || depth > CONFIG_MAX_DEPTH) {
+        na_error_set_at(c->err, NA_ETOOBIG, c->origin, (long)n->start_mark.line + 1,
+                        (long)n->start_mark.column + 1, -1,
+                        "configuration too deep or too large after alias expansion");
+        return NULL;
+    }
+    switch (n->type) {
+    case YAML_SCALAR_NODE:
+        return scalar_json(n);
+    case YAML_SEQUENCE_NODE:
+        out = json_array();
+        for (yaml_node_item_t *it = n->data.sequence.items.start;
+             out && it < n->data.sequence.items.top; it++) {
+            json_t *v = node_json(c, *it, depth + 1);
+            if (!v) {
+                json_decref(out);
+                return NULL;
+            }
+            json_array_append_new(out, v);
+        }
+        return out;
+    case YAML_MAPPING_NODE:
+        out = json_object();
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+             out && p < n->data.mapping.pairs.top; p++) {
+            yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+            json_t *v;
+            if (!k || k->type != YAML_SCALAR_NODE) {
+                na_error_set_at(c->err, NA_EPARSE, c->origin,
+                                k ? (long)k->start_mark.line + 1 : 0,
+                                k ? (long)k->start_mark.column + 1 : 0, -1,
+                                "mapping keys must be plain strings");
+                json_decref(out);
+                return NULL;
+            }
+            v = node_json(c, p->value, depth + 1);
+            if (!v) {
+                json_decref(out);
+                return NULL;
+            }
+            json_object_set_new(out, (const char *)k->data.scalar.value, v);
+        }
+        return out;
+    default:
+        return json_null();
+    }
+}
+
+/* YAML text -> JSON tree (an empty document is an empty object). */
+static json_t *yaml_to_json(const char *text, size_t len, const char *origin, na_error *err)
+{
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    yconv c = {.doc = &doc, .origin = origin, .err = err};
+    json_t *root = NULL;
+
+    if (len > CONFIG_MAX_BYTES) {
+        na_error_set(err, NA_ETOOBIG, "%s: configuration over %zu bytes", origin,
+                     CONFIG_MAX_BYTES);
+        return NULL;
+    }
+    if (!yaml_parser_initialize(&parser)) {
+        na_error_set(err, NA_ENOMEM, "out of memory");
+        return NULL;
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        na_error_set_at(err, NA_EPARSE, origin, (long)parser.problem_mark.line + 1,
+                        (long)parser.problem_mark.column + 1, (long)parser.problem_mark.index,
+                        "%s%s%s", parser.problem ? parser.problem : "YAML syntax error",
+                        parser.context ? " " : "", parser.context ? parser.context : "");
+        yaml_parser_delete(&parser);
+        return NULL;
+    }
+    if (!yaml_document_get_root_node(&doc))
+        root = json_object();
+    else
+        root = node_json(&c, 1, 0);
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    if (root && !json_is_object(root)) {
+        json_decref(root);
+        na_error_set(err, NA_EPARSE, "%s: the configuration must be a mapping", origin);
+        return NULL;
+    }
+    return root;
+}
+
+/* ---- small parsers ------------------------------------------------------------------------ */
+
+int na__parse_duration(const char *s, int64_t *ms)
+{
+    char *end;
+    double v, mult = 1000.0;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || !isfinite(v) || v < 0)
+        return NA_EINVAL;
+    if (strcmp(end, "ms") == 0)
+        mult = 1.0;
+    else if (strcmp(end, "s") == 0 || *end == '\0')
+        mult = 1000.0;
+    else if (strcmp(end, "m") == 0)
+        mult = 60e3;
+    else if (strcmp(end, "h") == 0)
+        mult = 3600e3;
+    else if (strcmp(end, "d") == 0)
+        mult = 86400e3;
+    else
+        return NA_EINVAL;
+    if (v * mult > 9e15)
+        return NA_EINVAL;
+    *ms = (int64_t)(v * mult);
+    return NA_OK;
+}
+
+int na__parse_listen(const char *s, char *host, size_t host_len, int *port)
+{
+    const char *colon, *p;
+    size_t hl;
+    char *end;
+    long v;
+
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (!close || close[1] != ':')
+            return NA_EINVAL;
+        hl = (size_t)(close - s - 1);
+        if (hl == 0 || hl >= host_len)
+            return NA_EINVAL;
+        memcpy(host, s + 1, hl);
+        host[hl] = '\0';
+        p = close + 2;
+    } else if ((colon = strrchr(s, ':')) != NULL) {
+        hl = (size_t)(colon - s);
+        if (hl >= host_len || memchr(s, ':', hl))
+            return NA_EINVAL;
+        if (hl == 0)
+            snprintf(host, host_len, "127.0.0.1");
+        else {
+            memcpy(host, s, hl);
+            host[hl] = '\0';
+        }
+        p = colon + 1;
+    } else {
+        snprintf(host, host_len, "127.0.0.1");
+        p = s;
+    }
+    errno = 0;
+    v = strtol(p, &end, 10);
+    if (errno || end == p || *end || v < 0 || v > 65535)
+        return NA_EINVAL;
+    *port = (int)v;
+    return NA_OK;
+}
+
+bool na__host_is_loopback(const char *host)
+{
+    return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
+           strcmp(host, "localhost") == 0;
+}
+
+static bool is_color(const char *s)
+{
+    if (strlen(s) != 7 || s[0] != '#')
+        return false;
+    for (int i = 1; i < 7; i++)
+        if (!isxdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+json_t *na__config_check_branding(const json_t *in, const json_t *base, na_error *err)
+{
+    json_t *out;
+    const char *key;
+    json_t *v;
+
+    if (!json_is_object(in)) {
+        na_error_set(err, NA_EINVAL, "branding: expected an object");
+        return NULL;
+    }
+    out = base ? json_deep_copy(base)
+               : json_pack("{s:s, s:n, s:s, s:s}", "product_name", "NetAssure", "logo_url",
+                           "primary_color", "#0b5fff", "accent_color", "#ff7a00");
+    if (!out) {
+        na_error_set(err, NA_ENOMEM, "out of memory");
+        return NULL;
+    }
+    json_object_foreach((json_t *)in, key, v) {
+        if (strcmp(key, "product_name") == 0) {
+            if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 80) {
+                na_error_set(err, NA_EINVAL, "branding.product_name: expected a string of 1 to "
+                                             "80 characters");
+                goto fail;
+            }
+        } else if (strcmp(key, "logo_url") == 0) {
+            if (!json_is_null(v) && (!json_is_string(v) || json_string_length(v) > 2048)) {
+                na_error_set(err, NA_EINVAL, "branding.logo_url: expected a URL string (at most "
+                                             "2048 characters) or null");
+                goto fail;
+            }
+        } else if (strcmp(key, "primary_color") == 0 || strcmp(key, "accent_color") == 0) {
+            if (!json_is_string(v) || !is_color(json_string_value(v))) {
+                na_error_set(err, NA_EINVAL, "branding.%s: expected a colour as #rrggbb", key);
+                goto fail;
+            }
+        } else {
+            na_error_set(err, NA_EINVAL, "branding.%s: unknown setting (known: product_name, "
+                                         "logo_url, primary_color, accent_color)", key);
+            goto fail;
+        }
+        json_object_set(out, key, v);
+    }
+    return out;
+fail:
+    json_decref(out);
+    return NULL;
+}
+
+json_t *na__config_check_banners(const json_t *in, na_error *err)
+{
+    static const char *const levels[] = {"info", "warning", "critical"};
+    json_t *out, *b;
+    size_t i;
+
+    if (!json_is_array(in) || json_array_size(in) > 20) {
+        na_error_set(err, NA_EINVAL, "banners: expected a list of at most 20 banners");
+        return NULL;
+    }
+    out = json_array();
+    json_array_foreach((json_t *)in, i, b) {
+        json_t *id = json_object_get(b, "id"), *text = json_object_get(b, "text");
+        json_t *level = json_object_get(b, "level");
+        json_t *o;
+        const char *key;
+        json_t *v;
+        bool ok_level = false;
+        char idbuf[32];
+
+        if (!json_is_object(b)) {
+            na_error_set(err, NA_EINVAL, "banners[%zu]: expected an object", i);
+            goto fail;
+        }
+        json_object_foreach(b, key, v) {
+            if (strcmp(key, "id") && strcmp(key, "text") && strcmp(key, "level") &&
+                strcmp(key, "starts_at") && strcmp(key, "ends_at")) {
+                na_error_set(err, NA_EINVAL, "banners[%zu].%s: unknown member (known: id, level, "
+                                             "text, starts_at, ends_at)", i, key);
+                goto fail;
+            }
+        }
+        if (!json_is_string(text) || json_string_length(text) == 0 ||
+            json_string_length(text) > 500) {
+            na_error_set(err, NA_EINVAL, "banners[%zu].text: expected a string of 1 to 500 "
+                                         "characters", i);
+            goto fail;
+        }
+        if (id && (!json_is_string(id) || json_string_length(id) == 0 ||
+                   json_string_length(id) > 64)) {
+            na_error_set(err, NA_EINVAL, "banners[%zu].id: expected a string of 1 to 64 "
+                                         "characters", i);
+            goto fail;
+        }
+        if (level) {
+            for (size_t l = 0; l < 3; l++)
+                ok_level |= json_is_string(level) && strcmp(json_string_value(level), levels[l]) == 0;
+            if (!ok_level) {
+                na_error_set(err, NA_EINVAL, "banners[%zu].level: expected info, warning or "
+                                             "critical", i);
+                goto fail;
+            }
+        }
+        snprintf(idbuf, sizeof(idbuf), "banner-%zu", i + 1);
+        o = json_pack("{s:s, s:s, s:O}", "id", id ? json_string_value(id) : idbuf, "level",
+                      level ? json_string_value(level) : "info", "text", text);
+        for (int t = 0; t < 2; t++) {
+            const char *name = t ? "ends_at" : "starts_at";
+            json_t *tv = json_object_get(b, name);
+            na_time_ms ms;
+            char tb[40];
+            if (!tv || json_is_null(tv)) {
+                json_object_set_new(o, name, json_null());
+                continue;
+            }
+            if (!json_is_string(tv) ||
+                na_time_parse(json_string_value(tv), json_string_length(tv), &ms)) {
+                json_decref(o);
+                na_error_set(err, NA_EINVAL, "banners[%zu].%s: expected an RFC 3339 time or "
+                                             "null", i, name);
+                goto fail;
+            }
+            json_object_set_new(o, name, json_string(na_time_format(ms, tb, sizeof(tb))));
+        }
+        json_array_append_new(out, o);
+    }
+    return out;
+fail:
+    json_decref(out);
+    return NULL;
+}
+
+/* ---- reading the tree --------------------------------------------------------------------- */
+
+static char *dup_str(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* A string setting; absent -> def. NA_EINVAL when present and not a string (numbers are
+ * accepted as their text, so `port: 8080` style values work). */
+static int get_str(const json_t *obj, const char *key, const char *path, const char *def,
+                   char **out, na_error *err)
+{
+    json_t *v = json_object_get(obj, key);
+    char num[64];
+
+    if (!v || json_is_null(v)) {
+        *out = dup_str(def);
+        return (def && !*out) ? NA_ENOMEM : NA_OK;
+    }
+    if (json_is_integer(v)) {
+        snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        *out = strdup(num);
+    } else if (json_is_string(v)) {
+        *out = strdup(json_string_value(v));
+    } else {
+        return na_error_set(err, NA_EINVAL, "%s%s: expected a string", path, key);
+    }
+    return *out ? NA_OK : NA_ENOMEM;
+}
+
+static int get_bool(const json_t *obj, const char *key, const char *path, bool def, bool *out,
+                    na_error *err)
+{
+    json_t *v = json_object_get(obj, key);
+
+    if (!v || json_is_null(v)) {
+        *out = def;
+        return NA_OK;
+    }
+    if (!json_is_boolean(v))
+        return na_error_set(err, NA_EINVAL, "%s%s: expected true or false", path, key);
+    *out = json_is_true(v);
+    return NA_OK;
+}
+
+static int get_num(const json_t *obj, const char *key, const char *path, double def, double lo,
+                   double hi, double *out, na_error *err)
+{
+    json_t *v = json_object_get(obj, key);
+
+    if (!v || json_is_null(v)) {
+        *out = def;
+        return NA_OK;
+    }
+    if (!json_is_number(v) || json_number_value(v) < lo || json_number_value(v) > hi)
+        return na_error_set(err, NA_EINVAL, "%s%s: expected a number from %g to %g", path, key,
+                            lo, hi);
+    *out = json_number_value(v);
+    return NA_OK;
+}
+
+static int get_duration(const json_t *obj, const char *key, const char *path, int64_t def,
+                        int64_t *out, na_error *err)
+{
+    json_t *v = json_object_get(obj, key);
+    char buf[64];
+
+    if (!v || json_is_null(v)) {
+        *out = def;
+        return NA_OK;
+    }
+    if (json_is_integer(v) && json_integer_value(v) >= 0) {
+        *out = (int64_t)json_integer_value(v) * 1000;
+        return NA_OK;
+    }
+    if (json_is_string(v) && json_string_length(v) < sizeof(buf)) {
+        snprintf(buf, sizeof(buf), "%s", json_string_value(v));
+        if (na__parse_duration(buf, out) == NA_OK)
+            return NA_OK;
+    }
+    return na_error_set(err, NA_EINVAL, "%s%s: expected a duration such as 500ms, 30s, 5m, 2h "
+                                        "or 7d", path, key);
+}
+
+/* Rejects members not in `known` (a NULL-terminated list), so typos do not pass silently. */
+static int check_keys(const json_t *obj, const char *path, const char *const *known,
+                      na_error *err)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach((json_t *)obj, key, v) {
+        size_t i;
+        for (i = 0; known[i]; i++)
+            if (strcmp(key, known[i]) == 0)
+                break;
+        if (!known[i]) {
+            char list[400] = "";
+            size_t used = 0;
+            for (size_t j = 0; known[j] && used < sizeof(list) - 1; j++) {
+                int w = snprintf(list + used, sizeof(list) - used, "%s%s", j ? ", " : "",
+                                 known[j]);
+                if (w < 0)
+                    break;
+                used += (size_t)w;
+            }
+            return na_error_set(err, NA_EINVAL, "%s%s: unknown setting (known: %s)", path, key,
+                                list);
+        }
+    }
+    return NA_OK;
+}
+
+static const char *const severities[] = {"critical", "major", "minor", "warning", "info", NULL};
+
+static int read_sources(const json_t *arr, const char *base_dir, na__daemon_config *cfg,
+                        na_error *err)
+{
+    static const char *const known[] = {"name", "type", "path", "watch", "interval", NULL};
+    size_t i;
+    json_t *s;
+    int rc;
+
+    if (!arr)
+        return NA_OK;
+    if (!json_is_array(arr))
+        return na_error_set(err, NA_EINVAL, "sources: expected a list");
+    cfg->sources = calloc(json_array_size(arr) + 1, sizeof(*cfg->sources));
+    if (!cfg->sources)
+        return NA_ENOMEM;
+    json_array_foreach(arr, i, s) {
+        na__source_config *src = &cfg->sources[cfg->n_sources++];
+        char path[64], *rel = NULL;
+        snprintf(path, sizeof(path), "sources[%zu].", i);
+        if (!json_is_object(s))
+            return na_error_set(err, NA_EINVAL, "sources[%zu]: expected a mapping", i);
+        if ((rc = check_keys(s, path, known, err)) ||
+            (rc = get_str(s, "type", path, "file", &src->type, err)) ||
+            (rc = get_str(s, "path", path, NULL, &rel, err)) ||
+            (rc = get_bool(s, "watch", path, true, &src->watch, err)) ||
+            (rc = get_duration(s, "interval", path, 1000, &src->interval_ms, err))) {
+            free(rel);
+            return rc;
+        }
+        if (strcmp(src->type, "file") != 0) {
+            free(rel);
+            return na_error_set(err, NA_EINVAL, "%stype: unknown source type '%s' (known: "
+                                                "file)", path, src->type);
+        }
+        if (!rel || !*rel) {
+            free(rel);
+            return na_error_set(err, NA_EINVAL, "%spath: required for a file source", path);
+        }
+        if (rel[0] == '/' || !base_dir) {
+            src->path = rel;
+        } else {
+            size_t n = strlen(base_dir) + strlen(rel) + 2;
+            src->path = malloc(n);
+            if (!src->path) {
+                free(rel);
+                return NA_ENOMEM;
+            }
+            snprintf(src->path, n, "%s/%s", base_dir, rel);
+            free(rel);
+        }
+        if ((rc = get_str(s, "name", path, NULL, &src->name, err)))
+            return rc;
+        if (!src->name) {
+            char def[32];
+            snprintf(def, sizeof(def), "source-%zu", i + 1);
+            src->name = strdup(def);
+        }
+        if (src->interval_ms < 100)
+            src->interval_ms = 100;
+    }
+    return NA_OK;
+}
+
+static int read_rules(const json_t *arr, na__daemon_config *cfg, na_error *err)
+{
+    static const char *const known[] = {"name", "type", "severity", "threshold", NULL};
+    static const struct {
+        const char *name;
+        na__rule_type type;
+        double def_threshold;
+    } types[] = {
+        {"articulation_point", NA_RULE_ARTICULATION_POINT, 0},
+        {"node_down", NA_RULE_NODE_DOWN, 0},
+        {"link_down", NA_RULE_LINK_DOWN, 0},
+        {"importance", NA_RULE_IMPORTANCE, 0.05},
+        {"redundancy", NA_RULE_REDUNDANCY, 1},
+    };
+    size_t i;
+    json_t *r;
+    int rc;
+
+    if (!arr)
+        return NA_OK;
+    if (!json_is_array(arr))
+        return na_error_set(err, NA_EINVAL, "alert_rules: expected a list");
+    cfg->rules = calloc(json_array_size(arr) + 1, sizeof(*cfg->rules));
+    if (!cfg->rules)
+        return NA_ENOMEM;
+    json_array_foreach(arr, i, r) {
+        na__rule_config *rule = &cfg->rules[cfg->n_rules++];
+        char path[64], *type = NULL;
+        size_t t, sv;
+        snprintf(path, sizeof(path), "alert_rules[%zu].", i);
+        if (!json_is_object(r))
+            return na_error_set(err, NA_EINVAL, "alert_rules[%zu]: expected a mapping", i);
+        if ((rc = check_keys(r, path, known, err)) ||
+            (rc = get_str(r, "type", path, NULL, &type, err)))
+            return rc;
+        for (t = 0; type && t < sizeof(types) / sizeof(types[0]); t++)
+            if (strcmp(type, types[t].name) == 0)
+                break;
+        if (!type || t == sizeof(types) / sizeof(types[0])) {
+            rc = na_error_set(err, NA_EINVAL, "%stype: expected articulation_point, node_down, "
+                                              "link_down, importance or redundancy (got %s)",
+                              path, type ? type : "nothing");
+            free(type);
+            return rc;
+        }
+        free(type);
+        rule->type = types[t].type;
+        if ((rc = get_str(r, "name", path, types[t].name, &rule->name, err)) ||
+            (rc = get_str(r, "severity", path, "warning", &rule->severity, err)) ||
+            (rc = get_num(r, "threshold", path, types[t].def_threshold, -1e12, 1e12,
+                          &rule->threshold, err)))
+            return rc;
+        for (sv = 0; severities[sv]; sv++)
+            if (strcmp(rule->severity, severities[sv]) == 0)
+                break;
+        if (!severities[sv])
+            return na_error_set(err, NA_EINVAL, "%sseverity: expected critical, major, minor, "
+                                                "warning or info", path);
+    }
+    return NA_OK;
+}
+
+static int read_detectors(const json_t *arr, na__daemon_config *cfg, na_error *err)
+{
+    static const char *const known[] = {"type", "threshold", NULL};
+    size_t i;
+    json_t *d;
+    int rc;
+
+    if (!arr)
+        return NA_OK;
+    if (!json_is_array(arr))
+        return na_error_set(err, NA_EINVAL, "detectors: expected a list");
+    cfg->detectors = calloc(json_array_size(arr) + 1, sizeof(*cfg->detectors));
+    if (!cfg->detectors)
+        return NA_ENOMEM;
+    json_array_foreach(arr, i, d) {
+        na__detector_config *det = &cfg->detectors[cfg->n_detectors++];
+        char path[64];
+        snprintf(path, sizeof(path), "detectors[%zu].", i);
+        if (!json_is_object(d))
+            return na_error_set(err, NA_EINVAL, "detectors[%zu]: expected a mapping", i);
+        if ((rc = check_keys(d, path, known, err)) ||
+            (rc = get_str(d, "type", path, NULL, &det->type, err)) ||
+            (rc = get_num(d, "threshold", path, 3.5, 0, 1e6, &det->threshold, err)))
+            return rc;
+        if (!det->type || strcmp(det->type, "importance_outlier") != 0)
+            return na_error_set(err, NA_EINVAL, "%stype: expected importance_outlier", path);
+    }
+    return NA_OK;
+}
+
+static int read_config(const json_t *root, const char *base_dir, na__daemon_config *cfg,
+                       na_error *err)
+{
+    static const char *const known[] = {"listen", "data_dir", "warehouse", "log_level", "api",
+                                        "sources", "analytics", "alert_rules", "detectors",
+                                        "retention", "branding", "banners", "sites", NULL};
+    static const char *const api_known[] = {"token", "protect_reads", "max_body", NULL};
+    static const char *const an_known[] = {"threads", NULL};
+    static const char *const ret_known[] = {"metrics_downsample_after", "metrics_step",
+                                            "metrics_keep", NULL};
+    json_t *api = json_object_get(root, "api"), *an = json_object_get(root, "analytics");
+    json_t *ret = json_object_get(root, "retention");
+    char *listen = NULL, *level = NULL;
+    const char *env_dir = getenv("NETASSURE_DATA_DIR");
+    double threads, max_body;
+    int rc;
+
+    if ((rc = check_keys(root, "", known, err)))
+        return rc;
+    if ((rc = get_str(root, "listen", "", "127.0.0.1:8080", &listen, err)))
+        return rc;
+    rc = na__parse_listen(listen, cfg->listen_host, sizeof(cfg->listen_host), &cfg->listen_port);
+    free(listen);
+    if (rc)
+        return na_error_set(err, NA_EINVAL, "listen: expected HOST:PORT, e.g. 127.0.0.1:8080");
+    if ((rc = get_str(root, "data_dir", "", env_dir && *env_dir ? env_dir : "netassure-data",
+                      &cfg->data_dir, err)) ||
+        (rc = get_str(root, "warehouse", "", "sqlite", &cfg->warehouse, err)) ||
+        (rc = get_str(root, "log_level", "", "info", &level, err)))
+        return rc;
+    rc = na_log_parse_level(level, &cfg->log_level);
+    free(level);
+    if (rc)
+        return na_error_set(err, NA_EINVAL, "log_level: expected error, warn, info or debug");
+    if (api) {
+        if (!json_is_object(api))
+            return na_error_set(err, NA_EINVAL, "api: expected a mapping");
+        if ((rc = check_keys(api, "api.", api_known, err)) ||
+            (rc = get_str(api, "token", "api.", NULL, &cfg->api_token, err)) ||
+            (rc = get_bool(api, "protect_reads", "api.", false, &cfg->protect_reads, err)) ||
+            (rc = get_num(api, "max_body", "api.", 1 << 20, 1024, 256 << 20, &max_body, err)))
+            return rc;
+        cfg->max_body = (size_t)max_body;
+        if (cfg->api_token && strlen(cfg->api_token) < 8)
+            return na_error_set(err, NA_EINVAL, "api.token: use at least 8 characters");
+    }
+    if (an) {
+        if (!json_is_object(an))
+            return na_error_set(err, NA_EINVAL, "analytics: expected a mapping");
+        if ((rc = check_keys(an, "analytics.", an_known, err)) ||
+            (rc = get_num(an, "threads", "analytics.", 0, 0, 1024, &threads, err)))
+            return rc;
+        cfg->analytics_threads = (unsigned)threads;
+    }
+    if (ret) {
+        if (!json_is_object(ret))
+            return na_error_set(err, NA_EINVAL, "retention: expected a mapping");
+        if ((rc = check_keys(ret, "retention.", ret_known, err)) ||
+            (rc = get_duration(ret, "metrics_downsample_after", "retention.",
+                               cfg->retention.downsample_after_ms,
+                               &cfg->retention.downsample_after_ms, err)) ||
+            (rc = get_duration(ret, "metrics_step", "retention.", cfg->retention.step_ms,
+                               &cfg->retention.step_ms, err)) ||
+            (rc = get_duration(ret, "metrics_keep", "retention.", cfg->retention.keep_ms,
+                               &cfg->retention.keep_ms, err)))
+            return rc;
+        if (cfg->retention.step_ms < 1000)
+            return na_error_set(err, NA_EINVAL, "retention.metrics_step: at least 1s");
+    }
+    if ((rc = read_sources(json_object_get(root, "sources"), base_dir, cfg, err)) ||
+        (rc = read_rules(json_object_get(root, "alert_rules"), cfg, err)) ||
+        (rc = read_detectors(json_object_get(root, "detectors"), cfg, err)))
+        return rc;
+    {
+        json_t *empty = json_object(), *b = json_object_get(root, "branding");
+        cfg->branding = na__config_check_branding(b ? b : empty, NULL, err);
+        json_decref(empty);
+        if (!cfg->branding)
+            return NA_EINVAL;
+    }
+    {
+        json_t *empty = json_array(), *b = json_object_get(root, "banners");
+        cfg->banners = na__config_check_banners(b ? b : empty, err);
+        json_decref(empty);
+        if (!cfg->banners)
+            return NA_EINVAL;
+    }
+    return NA_OK;
+}
+
+int na__config_parse(const char *text, size_t len, const char *origin, const char *base_dir,
+                     na__daemon_config *out, na_error *err)
+{
+    json_t *root;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    out->max_body = 1 << 20;
+    out->retention.downsample_after_ms = 7LL * 86400000;
+    out->retention.step_ms = 300000;
+    out->retention.keep_ms = 400LL * 86400000;
+    out->origin = strdup(origin);
+    if (!out->origin)
+        return na_error_set(err, NA_ENOMEM, "out of memory");
+    root = yaml_to_json(text, len, origin, err);
+    if (!root) {
+        na__config_free(out);
+        return err && err->code ? err->code : NA_EPARSE;
+    }
+    rc = read_config(root, base_dir, out, err);
+    json_decref(root);
+    if (rc) {
+        if (err && err->code && !strstr(err->message, origin)) {
+            char msg[sizeof(err->message)];
+            snprintf(msg, sizeof(msg), "%s", err->message);
+            na_error_set(err, rc, "%s: %s", origin, msg);
+        } else if (rc == NA_ENOMEM) {
+            na_error_set(err, rc, "out of memory");
+        }
+        na__config_free(out);
+    }
+    return rc;
+}
+
+int na__config_load(const char *path, na__daemon_config *out, na_error *err)
+{
+    char *text = NULL, *dir;
+    size_t len = 0;
+    int rc;
+
+    rc = na_read_file(path, CONFIG_MAX_BYTES, &text, &len, err);
+    if (rc)
+        return rc;
+    dir = strdup(path);
+    if (!dir) {
+        free(text);
+        return na_error_set(err, NA_ENOMEM, "out of memory");
+    }
+    {
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = '\0';
+        else
+            snprintf(dir, strlen(path) + 1, ".");
+    }
+    rc = na__config_parse(text, len, path, dir, out, err);
+    free(dir);
+    free(text);
+    return rc;
+}
+
+int na__config_default(na__daemon_config *out, na_error *err)
+{
+    return na__config_parse((const char *)na_embedded_default_config,
+                            na_embedded_default_config_len, "<bundled default configuration>",
+                            NA_EXAMPLES_DIR, out, err);
+}
+
+void na__config_free(na__daemon_config *cfg)
+{
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+        free(cfg->sources[i].name);
+        free(cfg->sources[i].type);
+        free(cfg->sources[i].path);
+    }
+    free(cfg->sources);
+    for (size_t i = 0; i < cfg->n_rules; i++) {
+        free(cfg->rules[i].name);
+        free(cfg->rules[i].severity);
+    }
+    free(cfg->rules);
+    for (size_t i = 0; i < cfg->n_detectors; i++)
+        free(cfg->detectors[i].type);
+    free(cfg->detectors);
+    free(cfg->origin);
+    free(cfg->data_dir);
+    free(cfg->warehouse);
+    free(cfg->api_token);
+    json_decref(cfg->branding);
+    json_decref(cfg->banners);
+    memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,91 @@
+/*
+ * daemon/config.h (internal): the daemon's YAML configuration (docs/daemon.md).
+ */
+#ifndef NA_DAEMON_CONFIG_H
+#define NA_DAEMON_CONFIG_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "netassure/common.h"
+#include "netassure/warehouse.h"
+
+typedef struct na__source_config {
+    char *name;
+    char *type;          /* "file" */
+    char *path;          /* absolute, or relative to the config file's directory (resolved) */
+    bool watch;
+    int64_t interval_ms; /* how often a watched file is checked */
+} na__source_config;
+
+typedef enum na__rule_type {
+    NA_RULE_ARTICULATION_POINT = 0,
+    NA_RULE_NODE_DOWN,
+    NA_RULE_LINK_DOWN,
+    NA_RULE_IMPORTANCE,
+    NA_RULE_REDUNDANCY
+} na__rule_type;
+
+typedef struct na__rule_config {
+    char *name;
+    na__rule_type type;
+    char *severity;      /* critical, major, minor, warning, info */
+    double threshold;    /* importance: >= threshold; redundancy: <= threshold */
+} na__rule_config;
+
+typedef struct na__detector_config {
+    char *type;          /* "importance_outlier" */
+    double threshold;
+} na__detector_config;
+
+typedef struct na__daemon_config {
+    char *origin;        /* the file it came from, or "<bundled default>" */
+    char listen_host[64];
+    int listen_port;
+    char *data_dir;
+    char *warehouse;     /* URL as given ("sqlite", "sqlite:PATH", "postgresql://...") */
+    na_log_level log_level;
+    char *api_token;     /* NULL: none */
+    bool protect_reads;
+    size_t max_body;
+    unsigned analytics_threads;
+    na__source_config *sources;
+    size_t n_sources;
+    na__rule_config *rules;
+    size_t n_rules;
+    na__detector_config *detectors;
+    size_t n_detectors;
+    na_wh_retention retention;
+    json_t *branding;    /* object, validated */
+    json_t *banners;     /* array, validated */
+} na__daemon_config;
+
+/*
+ * Parses YAML text (ptr, len) from `origin`; relative source paths resolve against `base_dir`.
+ * Errors name origin:line:column. Free with na__config_free.
+ */
+int na__config_parse(const char *text, size_t len, const char *origin, const char *base_dir,
+                     na__daemon_config *out, na_error *err);
+/* Reads and parses a file. */
+int na__config_load(const char *path, na__daemon_config *out, na_error *err);
+/* The bundled default (examples/netassure.yaml, compiled in, paths under NA_EXAMPLES_DIR). */
+int na__config_default(na__daemon_config *out, na_error *err);
+void na__config_free(na__daemon_config *cfg);
+
+/* "127.0.0.1:8080", "[::1]:8080", ":8080", "8080" -> host, port. Returns 0 or NA_EINVAL. */
+int na__parse_listen(const char *s, char *host, size_t host_len, int *port);
+/* "500ms", "1s", "5m", "2h", "7d", or plain seconds -> milliseconds. 0 or NA_EINVAL. */
+int na__parse_duration(const char *s, int64_t *ms);
+/* True for 127.0.0.0/8, ::1 and "localhost". */
+bool na__host_is_loopback(const char *host);
+
+/*
+ * Validates a branding object / banners array (from config or PUT /config). On success returns
+ * a new normalised value (defaults filled in); on failure NULL with the reason in err
+ * ("branding.primary_color: expected #rrggbb").
+ */
+json_t *na__config_check_branding(const json_t *in, const json_t *base, na_error *err);
+json_t *na__config_check_banners(const json_t *in, na_error *err);
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * daemon/daemon.h (internal): `netassure serve`: state shared between the daemon's threads.
+ *
+ * Threads (docs/ARCHITECTURE.md, "The daemon"):
+ *  - the HTTP event loop (server/http.c) and its workers, which run the API handlers
+ *    (server/api.c) and only read: the current state under `lock` (short critical sections:
+ *    take references, copy strings), past states from the warehouse through a read-only
+ *    handle of their own;
+ *  - the engine (daemon.c): the single warehouse writer; watches the sources, builds each new
+ *    topology version, evaluates alert rules and detectors on each analysis, carries out the
+ *    API's writes (ack, feedback, config) sent to it as commands, publishes events;
+ *  - the analytics worker (daemon.c): runs the graph analytics of the newest version (igraph is
+ *    not thread-safe: every igraph call in the daemon holds `igraph_lock`);
+ *  - a signal thread that turns SIGINT / SIGTERM into a clean stop.
+ */
+#ifndef NA_DAEMON_H
+#define NA_DAEMON_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "alert/alert.h"
+#include "daemon/config.h"
+#include "detect/detect.h"
+#include "netassure/report.h"
+#include "netassure/topology.h"
+#include "netassure/warehouse.h"
+#include "server/http.h"
+
+/* One analysis of one topology version, immutable once published; shared by reference. */
+typedef struct na__analysis_bundle {
+    atomic_int refs;
+    na_analysis a;                       /* a.topo is the analysed version */
+    uint64_t version;
+    na_time_ms topo_at;                  /* when that version was observed */
+    na_time_ms computed_at;
+    double duration_ms;
+    char *kind_json[7];                  /* GET /analytics/{kind} "result" texts, by kind bit */
+    char *clusters_json;                 /* the clusters array text */
+} na__analysis_bundle;
+
+na__analysis_bundle *na__bundle_ref(na__analysis_bundle *b);
+void na__bundle_unref(na__analysis_bundle *b);
+
+typedef struct na__source_state {
+    char state[12];                      /* "pending", "ok", "error" */
+    char *last_error;
+    na_time_ms last_loaded_at;
+    size_t nodes, links;
+    na_topology *topo;                   /* last good load */
+    /* change detection for watched files */
+    long long mtime_ns, size, ino;
+    na_time_ms next_check;
+} na__source_state;
+
+/* A write the API asks of the engine; the worker thread waits for it. */
+typedef enum na__cmd_kind { NA_CMD_ACK = 0, NA_CMD_FEEDBACK, NA_CMD_CONFIG } na__cmd_kind;
+
+typedef struct na__command {
+    na__cmd_kind kind;
+    const char *alert_id;
+    json_t *input;                       /* borrowed */
+    /* results */
+    int rc;                              /* 0 or NA_E*; NA_ENOTFOUND: unknown alert */
+    na_error err;
+    json_t *output;                      /* new reference for the caller */
+    bool done;
+    struct na__command *next;
+} na__command;
+
+typedef struct na__daemon {
+    na__daemon_config cfg;
+    char wh_url[4200];                   /* resolved warehouse URL */
+    char wh_location[512];               /* for /status: path or host/db, no password */
+    char wh_backend[16];
+    int wh_schema_version;
+    na_time_ms started_at;
+
+    pthread_mutex_t lock;                /* guards everything below up to `stop` */
+    pthread_cond_t wake;                 /* engine: commands, analysis results, stop */
+    pthread_cond_t done;                 /* workers: command completion */
+    na_topology *topo;                   /* current merged version (NULL before the first) */
+    na_time_ms topo_at;
+    char *topo_json;                     /* cached GET /topology text of `topo` (lazily) */
+    size_t topo_json_len;
+    na__analysis_bundle *bundle;         /* newest analysis */
+    na__analysis_bundle *pending_result; /* from the analytics worker to the engine */
+    na_topology *analysis_request;       /* from the engine to the analytics worker */
+    bool analysis_running;
+    na__alert_store alerts;
+    na__anomaly *anomalies;              /* newest last, at most max_anomalies */
+    size_t n_anomalies, max_anomalies;
+    size_t anomalies_total;
+    json_t *branding, *banners;
+    na__source_state *sources;
+    na__command *commands;
+    na_time_ms last_update;
+    bool stop;
+
+    pthread_mutex_t igraph_lock;
+    pthread_mutex_t topo_json_lock;      /* builds the cached /topology text once */
+    na__http_server *http;
+    pthread_key_t reader_key;            /* per-worker read-only warehouse handle */
+    atomic_ulong wh_errors;
+} na__daemon;
+
+/* Runs `netassure serve` with a loaded configuration until SIGINT / SIGTERM; exit code. */
+int na__daemon_run(na__daemon_config *cfg, const char *listen_override, bool quiet);
+
+/* Sends a command to the engine and waits for it (called from API workers). */
+void na__daemon_command(na__daemon *d, na__command *cmd);
+
+/* The worker's read-only warehouse handle (opened on first use); NULL on failure (err set). */
+na_warehouse *na__daemon_reader(na__daemon *d, na_error *err);
+
+/* An event as /stream subscribers filter it (server/stream.c). */
+typedef struct na__stream_event {
+    const char *type;
+    const char *node_id;
+    const char *severity;
+} na__stream_event;
+
+/* Publishes an event on /stream: type "topology", "analytics", "alert", "anomaly". */
+void na__daemon_publish(na__daemon *d, const char *type, const char *node_id,
+                        const char *severity, json_t *data);
+
+/* ---- topology <-> warehouse rows (daemon/wh_map.c) ---- */
+
+/* Writes the nodes, links and sites of `topo` as one observation each at `at`. */
+int na__wh_observe_topology(na_warehouse *wh, const na_topology *topo, na_time_ms at,
+                            na_error *err);
+/* API objects of rows (Node, Link schemas). */
+json_t *na__node_json_from_row(const na_wh_version *v);
+json_t *na__link_json_from_row(const na_wh_version *v);
+/* The topology document as of `at` (GET /topology?at=): {"type", "version", ... nodes, links}. */
+json_t *na__wh_topology_json(na_warehouse *wh, na_time_ms at, na_error *err);
+/* The topology as of `at` as a snapshot (for diff). */
+int na__wh_topology_at(na_warehouse *wh, na_time_ms at, na_topology **out, na_error *err);
+
+#endif
