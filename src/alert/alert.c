@@ -293,6 +293,9 @@ int na__alert_evaluate(na__alert_store *s, const na__rule_config *rules, size_t 
 
     *changed = NULL;
     *n_changed = 0;
+    /* Trim the history of earlier passes first: what this pass changes must stay alive
+     * until the caller has written it. */
+    store_trim(s);
     for (size_t i = 0; i < s->count; i++)
         s->items[i]->seen = false;
     for (size_t r = 0; r < n_rules && rc == NA_OK; r++)
@@ -309,7 +312,6 @@ int na__alert_evaluate(na__alert_store *s, const na__rule_config *rules, size_t 
         al->updated_at = now;
         rc = note_change(&c, al);
     }
-    store_trim(s);
     return rc;
 }
 

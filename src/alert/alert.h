@@ -39,7 +39,9 @@ typedef struct na__alert {
     na__alert_status status;
     char *message;
     na_time_ms created_at, updated_at;
-    int64_t count;            /* evaluations that found the condition while this alert lived */
+    int64_t count;            /* times the condition was raised while this alert lived: 1 for a
+                                 condition rule (it holds or it does not); event triggers of
+                                 the alert manager count repeats */
     char *acked_by;
     json_t *details;          /* object */
     bool seen;                /* scratch for evaluation */

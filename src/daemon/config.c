@@ -8,6 +8,9 @@
  */
 #include "daemon/config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -225,10 +228,19 @@ int na__parse_listen(const char *s, char *host, size_t host_len, int *port)
     return NA_OK;
 }
 
+/* Only literal addresses count: a name such as "127.example.net" can resolve anywhere. */
 bool na__host_is_loopback(const char *host)
 {
-    return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
-           strcmp(host, "localhost") == 0;
+    struct in_addr v4;
+    struct in6_addr v6;
+
+    if (strcmp(host, "localhost") == 0)
+        return true;
+    if (inet_pton(AF_INET, host, &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &v6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&v6);
+    return false;
 }
 
 static bool is_color(const char *s)

@@ -259,8 +259,14 @@ static void wh_fail(na__daemon *d, const char *what, const na_error *err)
     na_log(NA_LOG_ERROR, "warehouse: %s: %s", what, na_error_format(err, buf, sizeof(buf)));
 }
 
-static int write_analytics_row(na_warehouse *wh, const char *kind, uint64_t version,
-                               const char *result, na_time_ms at, na_error *err)
+/*
+ * One row of the analytics table. Observations of a table must not go back in time: the result
+ * of a version that was superseded while it was computed is written at the newer version's time
+ * (it was the newest analysis from then on).
+ */
+static int write_analytics_row(na__daemon *d, na_warehouse *wh, const char *kind,
+                               uint64_t version, const char *result, na_time_ms at,
+                               na_error *err)
 {
     na_wh_value v[2];
     na_wh_row row = {.id = kind, .values = v};
@@ -273,6 +279,9 @@ static int write_analytics_row(na_warehouse *wh, const char *kind, uint64_t vers
     v[0].v.i = (int64_t)version;
     v[1].type = NA_WH_TEXT;
     v[1].v.s = result;
+    if (at < d->analytics_written_at)
+        at = d->analytics_written_at;
+    d->analytics_written_at = at;
     return na_wh_observe(wh, NA_WH_ANALYTICS, &row, 1, at, NA_WH_PARTIAL, NULL, err);
 }
 
@@ -294,7 +303,7 @@ static void new_topology(na__daemon *d, na_warehouse *wh, na_topology *topo, na_
     json_decref(meta);
     na_error_clear(&err);
     if (meta_text &&
-        write_analytics_row(wh, "topology", na_topology_version(topo), meta_text, now, &err))
+        write_analytics_row(d, wh, "topology", na_topology_version(topo), meta_text, now, &err))
         wh_fail(d, "topology version", &err);
     free(meta_text);
 
@@ -517,7 +526,7 @@ static void process_analysis(na__daemon *d, na_warehouse *wh, na__analysis_bundl
         const char *kind = na_analysis_kind_name(1u << bit);
         na_error_clear(&err);
         if (b->kind_json[bit] &&
-            write_analytics_row(wh, kind, b->version, b->kind_json[bit], b->topo_at, &err))
+            write_analytics_row(d, wh, kind, b->version, b->kind_json[bit], b->topo_at, &err))
             wh_fail(d, kind, &err);
     }
     write_metrics(d, wh, b);

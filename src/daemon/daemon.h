@@ -104,6 +104,7 @@ typedef struct na__daemon {
     na__http_server *http;
     pthread_key_t reader_key;            /* per-worker read-only warehouse handle */
     atomic_ulong wh_errors;
+    na_time_ms analytics_written_at;     /* engine only: newest observation of the analytics table */
 } na__daemon;
 
 /* Runs `netassure serve` with a loaded configuration until SIGINT / SIGTERM; exit code. */

@@ -144,10 +144,10 @@ json_t *na__anomaly_json(const na__anomaly *a)
 
     for (size_t i = 0; i < a->n_node_ids; i++)
         json_array_append_new(ids, json_string(a->node_ids[i]));
-    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:O}", "anomaly_id", a->id, "detector",
+    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "anomaly_id", a->id, "detector",
                      a->detector, "score", na_json_real(a->score), "contributing_node_ids", ids,
                      "detected_at", time_json(a->detected_at), "details",
-                     a->details ? a->details : json_object());
+                     a->details ? json_incref(a->details) : json_object());
 }
 
 enum { NC_DETECTOR, NC_SCORE, NC_NODES, NC_AT, NC_DETAILS, NC_N };
@@ -163,7 +163,7 @@ int na__anomaly_row(const na__anomaly *a, na_wh_value *values, char **scratch)
         json_array_append_new(ids, json_string(a->node_ids[i]));
     ids_text = json_dumps(ids, JSON_COMPACT);
     json_decref(ids);
-    details = json_dumps(a->details ? a->details : json_object(), JSON_COMPACT | JSON_SORT_KEYS);
+    details = a->details ? json_dumps(a->details, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
     if (ncols != NC_N || !ids_text || !details) {
         free(ids_text);
         free(details);

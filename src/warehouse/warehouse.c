@@ -49,7 +49,7 @@ static const na_wh_column anomalies_cols[] = {
     {"detector", NA_WH_TEXT}, {"score", NA_WH_REAL}, {"node_ids", NA_WH_TEXT},
     {"detected_at", NA_WH_TEXT}, {"details", NA_WH_TEXT}};
 static const na_wh_column analytics_cols[] = {
-    {"topology_version", NA_WH_TEXT}, {"result", NA_WH_TEXT}};
+    {"topology_version", NA_WH_INT}, {"result", NA_WH_TEXT}};
 static const na_wh_column config_cols[] = {{"value", NA_WH_TEXT}};
 
 typedef struct table_spec {
