@@ -190,10 +190,9 @@ static void conn_drop_job(na__http_server *srv, conn *c)
     srv->live_jobs--;
     if (j->state == JOB_READING || (j->state == JOB_DONE && !j->in_done_list))
         to_free = j;
-    else if (j->state == JOB_QUEUED && srv->workers_gone)
-        j->orphaned = true; /* freed with the work queue by na__http_server_free */
     else
-        j->orphaned = true; /* the worker or the done-list walk frees it */
+        j->orphaned = true; /* freed by the worker, the done-list walk, or (workers gone)
+                               na__http_server_free with the work queue */
     pthread_mutex_unlock(&srv->lock);
     job_free(to_free);
 }
@@ -249,11 +248,11 @@ static char *rebuild_query(struct lws *wsi)
 
     if (total <= 0)
         return strdup("");
-    /* Each fragment decodes to at most `total` bytes; each byte encodes to at most 3, and each
-     * fragment adds one '&'. */
-    cap = (size_t)total * 3 + 256 * 2 + 1;
+    /* The fragments hold `total` bytes in all; each encodes to at most 3, plus one '&' per
+     * fragment (at most 256) and the NUL. */
+    cap = (size_t)total * 3 + 256 + 1;
     frag = malloc((size_t)total + 1);
-    out = malloc(cap + (size_t)total * 3);
+    out = malloc(cap);
     if (!frag || !out) {
         free(frag);
         free(out);
@@ -320,15 +319,13 @@ static void conn_attach(na__http_server *srv, conn *c, job *j)
 }
 
 /* Answers without the handler (too large, malformed); the job is ready to write. */
-static int respond_now(na__http_server *srv, struct lws *wsi, conn *c, job *j, int status,
-                       const char *code, const char *msg, bool close_after)
+static int respond_now(struct lws *wsi, job *j, int status, const char *code, const char *msg,
+                       bool close_after)
 {
     na__http_error(&j->resp, status, code, "%s", msg);
     j->state = JOB_DONE;
     j->close_after = close_after;
     lws_callback_on_writable(wsi);
-    (void)srv;
-    (void)c;
     return 0;
 }
 
@@ -379,7 +376,7 @@ static int on_http(na__http_server *srv, struct lws *wsi, conn *c)
     j->strings = malloc(need);
     if (!j->strings || !query) {
         free(query);
-        return respond_now(srv, wsi, c, j, 503, "service_unavailable", "out of memory", true);
+        return respond_now(wsi, j, 503, "service_unavailable", "out of memory", true);
     }
     pos = j->strings;
     j->req.path = pos;
@@ -399,23 +396,23 @@ static int on_http(na__http_server *srv, struct lws *wsi, conn *c)
         j->req.remote_addr[0] = '\0';
 
     if (m < 0 || !uri)
-        return respond_now(srv, wsi, c, j, 400, "bad_request", "malformed request line", true);
+        return respond_now(wsi, j, 400, "bad_request", "malformed request line", true);
     /* lws decodes %XX in the path; a decoded NUL would silently cut it short. */
     if (strlen(j->req.path) != (size_t)uri_len || j->req.path[0] != '/')
-        return respond_now(srv, wsi, c, j, 400, "bad_request",
+        return respond_now(wsi, j, 400, "bad_request",
                            "malformed path (NUL byte or not starting with /)", true);
     if (hdr_len(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING))
-        return respond_now(srv, wsi, c, j, 411, "length_required",
+        return respond_now(wsi, j, 411, "length_required",
                            "chunked request bodies are not supported: send Content-Length", true);
     if (hdr_len(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH)) {
         char *end = NULL;
         if (lws_hdr_copy(wsi, clbuf, sizeof(clbuf), WSI_TOKEN_HTTP_CONTENT_LENGTH) < 0)
-            return respond_now(srv, wsi, c, j, 400, "bad_request", "malformed Content-Length",
+            return respond_now(wsi, j, 400, "bad_request", "malformed Content-Length",
                                true);
         errno = 0;
         clen = strtoull(clbuf, &end, 10);
         if (errno || end == clbuf || *end || clbuf[0] == '-')
-            return respond_now(srv, wsi, c, j, 400, "bad_request", "malformed Content-Length",
+            return respond_now(wsi, j, 400, "bad_request", "malformed Content-Length",
                                true);
     }
     if (clen > srv->opts.max_body) {
@@ -426,12 +423,12 @@ static int on_http(na__http_server *srv, struct lws *wsi, conn *c)
         snprintf(msg, sizeof(msg), "request body of %llu bytes is over the limit of %zu bytes",
                  clen, srv->opts.max_body);
         /* The body is never read: the connection closes after the answer. */
-        return respond_now(srv, wsi, c, j, 413, "payload_too_large", msg, true);
+        return respond_now(wsi, j, 413, "payload_too_large", msg, true);
     }
     if (clen > 0) {
         j->body = malloc((size_t)clen + 1);
         if (!j->body)
-            return respond_now(srv, wsi, c, j, 503, "service_unavailable", "out of memory", true);
+            return respond_now(wsi, j, 503, "service_unavailable", "out of memory", true);
         j->body_expected = (size_t)clen;
         j->body[0] = '\0';
         return 0; /* LWS_CALLBACK_HTTP_BODY follows */
