@@ -3,7 +3,8 @@
  *
  * Every history table has the seed-004 meta columns:
  *   meta_valid_from    when this version became valid; 1970-01-01 00:00:00.000 for the items of
- *                      a table's first observation (nothing is known about them before it)
+ *                      a table's first observation (nothing is known about them before it),
+ *                      except in alerts and anomalies, which begin when the daemon makes them
  *   meta_valid_to      when it stopped being valid; 9999-12-31 23:59:00.000 while current
  *   meta_last_checked  the last observation that saw this version (the only column an
  *                      unchanged observation touches)

@@ -28,6 +28,8 @@ char *na__stream_message(na__ws_client *client, void *state, const char *text, s
                          void *ud);
 void na__stream_close(na__ws_client *client, void *state, void *ud);
 bool na__stream_accept(void *state, const void *event, void *ud);
+bool na__api_authorize_stream(const char *path, const char *authorization,
+                              const char *access_token, void *ud);
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
@@ -888,18 +890,35 @@ static void *analytics_main(void *arg)
 
 /* ---- start-up and stop ------------------------------------------------------------------------ */
 
+/*
+ * Signals: a handler that only writes the signal number to a pipe, and a thread that reads it.
+ * Masks alone are not enough: libraries start threads of their own before main (OpenBLAS's
+ * pool), and a signal delivered to one of those would take the default action.
+ */
+static int signal_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    unsigned char b = (unsigned char)sig;
+    int saved = errno;
+
+    if (write(signal_pipe[1], &b, 1) < 0) {
+        /* nothing an async-signal handler can do */
+    }
+    errno = saved;
+}
+
 static void *signal_main(void *arg)
 {
     na__daemon *d = arg;
-    sigset_t set;
-    int sig = 0;
+    unsigned char sig = 0;
 
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR1);
-    sigwait(&set, &sig);
-    if (sig != SIGUSR1)
+    for (;;) {
+        ssize_t n = read(signal_pipe[0], &sig, 1);
+        if (n == 1 || (n < 0 && errno != EINTR))
+            break;
+    }
+    if (sig == SIGINT || sig == SIGTERM)
         na_log(NA_LOG_INFO, "%s received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     pthread_mutex_lock(&d->lock);
     d->stop = true;
@@ -908,6 +927,22 @@ static void *signal_main(void *arg)
     if (d->http)
         na__http_server_stop(d->http);
     return NULL;
+}
+
+static int install_signals(void)
+{
+    struct sigaction sa;
+
+    if (signal_pipe[0] < 0 && pipe(signal_pipe))
+        return -1;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+        return -1;
+    sa.sa_handler = SIG_IGN;
+    return sigaction(SIGPIPE, &sa, NULL);
 }
 
 static void reader_close(void *p)
@@ -1027,7 +1062,6 @@ int na__daemon_run(na__daemon_config *cfg, const char *listen_override, bool qui
     pthread_t engine_t, analytics_t, signal_t;
     bool engine_started = false, analytics_started = false, signal_started = false;
     engine_args ea;
-    sigset_t set;
     na_error err;
     int rc = 1;
 
@@ -1093,13 +1127,10 @@ int na__daemon_run(na__daemon_config *cfg, const char *listen_override, bool qui
         goto out_close;
     }
 
-    /* Signals go to one thread only; every thread started from here inherits the mask. */
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    if (install_signals()) {
+        fprintf(stderr, "netassure serve: cannot install signal handlers: %s\n", strerror(errno));
+        goto out_close;
+    }
 
     memset(&ho, 0, sizeof(ho));
     ho.host = d->cfg.listen_host;
@@ -1113,6 +1144,7 @@ int na__daemon_run(na__daemon_config *cfg, const char *listen_override, bool qui
     ho.ws.message = na__stream_message;
     ho.ws.close = na__stream_close;
     ho.ws.accept = na__stream_accept;
+    ho.ws.authorize = na__api_authorize_stream;
     ho.ws.ud = d;
     na_error_clear(&err);
     if (na__http_server_new(&ho, &d->http, &err)) {
@@ -1142,7 +1174,9 @@ out_stop:
     pthread_cond_broadcast(&d->wake);
     pthread_mutex_unlock(&d->lock);
     if (signal_started) {
-        pthread_kill(signal_t, SIGUSR1);
+        unsigned char wake = 0;
+        if (write(signal_pipe[1], &wake, 1) < 0)
+            na_log(NA_LOG_WARN, "cannot wake the signal thread: %s", strerror(errno));
         pthread_join(signal_t, NULL);
     }
     if (analytics_started)

@@ -46,7 +46,8 @@ static void send_json(req_ctx *c, int status, json_t *doc)
         na__http_error(c->resp, 503, "service_unavailable", "out of memory");
         return;
     }
-    text = json_dumps(doc, JSON_COMPACT);
+    /* 15 significant digits: what a double holds reliably, without %.17g's noise digits. */
+    text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(15));
     json_decref(doc);
     if (!text) {
         na__http_error(c->resp, 503, "service_unavailable", "out of memory");
@@ -139,7 +140,7 @@ static int query_limit(req_ctx *c, size_t *out)
     if (q <= 0)
         return q;
     v = strtoul(buf, &end, 10);
-    if (end == buf || *end || buf[0] == '-' || v < 1 || v > MAX_LIMIT) {
+    if (!isdigit((unsigned char)buf[0]) || *end || v < 1 || v > MAX_LIMIT) {
         na__http_error(c->resp, 400, "bad_request", "query parameter limit: expected an integer "
                                                     "from 1 to %d", MAX_LIMIT);
         return -1;
@@ -291,6 +292,41 @@ static json_t *newest_first(json_t *arr, const char *key, size_t limit)
     return out;
 }
 
+/* One stored analytics result (kind) as of c->at: result text, topology version, time. */
+typedef struct stored_result {
+    json_t *result;
+    int64_t version;
+    na_time_ms valid_from;
+    bool found;
+} stored_result;
+
+static int stored_cb(const na_wh_version *v, void *ud)
+{
+    stored_result *s = ud;
+    size_t n;
+    const na_wh_column *cols = na_wh_table_columns(NA_WH_ANALYTICS, &n);
+
+    s->found = true;
+    s->valid_from = v->valid_from;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(cols[i].name, "topology_version") == 0 && v->row.values[i].type == NA_WH_INT)
+            s->version = v->row.values[i].v.i;
+        if (strcmp(cols[i].name, "result") == 0 && v->row.values[i].type == NA_WH_TEXT)
+            s->result = json_loads(v->row.values[i].v.s, 0, NULL);
+    }
+    return 0;
+}
+
+static int read_result(req_ctx *c, const char *kind, stored_result *s, na_error *err)
+{
+    na_warehouse *wh = reader(c);
+
+    memset(s, 0, sizeof(*s));
+    if (!wh)
+        return NA_EIO;
+    return na_wh_read_at(wh, NA_WH_ANALYTICS, c->at, kind, stored_cb, s, err);
+}
+
 /* ---- /status ----------------------------------------------------------------------------------- */
 
 static int count_cb(const na_wh_version *v, void *ud)
@@ -383,6 +419,25 @@ static void handle_status(req_ctx *c)
         }
         alerts_active = ac.active;
         alerts_total = ac.total;
+        /* The version valid then, and the analysis of it. */
+        {
+            stored_result tr, ar;
+            if ((rc = read_result(c, "topology", &tr, &err)) ||
+                (rc = read_result(c, "robustness", &ar, &err))) {
+                json_decref(sources);
+                send_failure(c, rc, &err);
+                return;
+            }
+            version = tr.found ? (uint64_t)tr.version : 0;
+            updated = tr.found ? tr.valid_from : 0;
+            an_version = ar.found ? (uint64_t)ar.version : 0;
+            computed = ar.found ? ar.valid_from : 0;
+            duration = NAN;
+            running = false;
+            last_update = updated;
+            json_decref(tr.result);
+            json_decref(ar.result);
+        }
     }
     doc = json_pack("{s:s, s:s, s:o, s:o, s:f, s:o, s:{s:s, s:i, s:s}, s:o, s:{s:I, s:I, s:I, "
                     "s:o}, s:{s:I, s:I, s:I, s:I, s:I}, s:{s:s, s:I, s:o, s:o}, s:o, s:{s:I}}",
@@ -408,6 +463,28 @@ static void handle_status(req_ctx *c)
 
 /* ---- alerts -------------------------------------------------------------------------------------- */
 
+static const char *const severities[] = {"critical", "major", "minor", "warning", "info", NULL};
+static const char *const statuses[] = {"up", "down", "unknown", NULL};
+
+static bool one_of(const char *v, const char *const *list)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (strcmp(v, list[i]) == 0)
+            return true;
+    return false;
+}
+
+/* A `status` filter on nodes or links; false after sending the error. */
+static bool status_ok(req_ctx *c, int present, const char *status)
+{
+    if (present && !one_of(status, statuses)) {
+        na__http_error(c->resp, 400, "bad_request", "query parameter status: expected up, down "
+                                                    "or unknown");
+        return false;
+    }
+    return true;
+}
+
 static void handle_alerts(req_ctx *c)
 {
     char status[32], severity[32], node[256];
@@ -425,6 +502,11 @@ static void handle_alerts(req_ctx *c)
     if (qs && na__alert_status_parse(status, &st)) {
         na__http_error(c->resp, 400, "bad_request", "query parameter status: expected active, "
                                                     "acknowledged or resolved");
+        return;
+    }
+    if (qv && !one_of(severity, severities)) {
+        na__http_error(c->resp, 400, "bad_request", "query parameter severity: expected "
+                                                    "critical, major, minor, warning or info");
         return;
     }
     if (c->has_at) {
@@ -760,7 +842,7 @@ static void handle_nodes(req_ctx *c)
 
     if ((qr = query(c, "role", role, sizeof(role))) < 0 ||
         (qs = query(c, "site", site, sizeof(site))) < 0 ||
-        (qst = query(c, "status", status, sizeof(status))) < 0)
+        (qst = query(c, "status", status, sizeof(status))) < 0 || !status_ok(c, qst, status))
         return;
     if (qr) { r.f_key[i] = "role"; r.f_val[i++] = role; }
     if (qs) { r.f_key[i] = "site"; r.f_val[i++] = site; }
@@ -780,7 +862,7 @@ static void handle_links(req_ctx *c)
     rows_json r = {.conv = na__link_json_from_row};
     na_error err;
 
-    if ((qst = query(c, "status", status, sizeof(status))) < 0)
+    if ((qst = query(c, "status", status, sizeof(status))) < 0 || !status_ok(c, qst, status))
         return;
     if (qst) {
         r.f_key[0] = "status";
@@ -792,41 +874,6 @@ static void handle_links(req_ctx *c)
         return;
     }
     send_json(c, 200, r.arr);
-}
-
-/* One stored analytics result (kind) as of c->at: result text, topology version, time. */
-typedef struct stored_result {
-    json_t *result;
-    int64_t version;
-    na_time_ms valid_from;
-    bool found;
-} stored_result;
-
-static int stored_cb(const na_wh_version *v, void *ud)
-{
-    stored_result *s = ud;
-    size_t n;
-    const na_wh_column *cols = na_wh_table_columns(NA_WH_ANALYTICS, &n);
-
-    s->found = true;
-    s->valid_from = v->valid_from;
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(cols[i].name, "topology_version") == 0 && v->row.values[i].type == NA_WH_INT)
-            s->version = v->row.values[i].v.i;
-        if (strcmp(cols[i].name, "result") == 0 && v->row.values[i].type == NA_WH_TEXT)
-            s->result = json_loads(v->row.values[i].v.s, 0, NULL);
-    }
-    return 0;
-}
-
-static int read_result(req_ctx *c, const char *kind, stored_result *s, na_error *err)
-{
-    na_warehouse *wh = reader(c);
-
-    memset(s, 0, sizeof(*s));
-    if (!wh)
-        return NA_EIO;
-    return na_wh_read_at(wh, NA_WH_ANALYTICS, c->at, kind, stored_cb, s, err);
 }
 
 /* Finds the node object with `id` in result.nodes. */
@@ -1065,7 +1112,6 @@ static void handle_whatif(req_ctx *c)
         send_failure(c, rc == NA_ENOTFOUND ? NA_EINVAL : rc, &err);
         return;
     }
-    json_object_set_new(doc, "topology_version", json_integer((json_int_t)na_topology_version(topo)));
     send_json(c, 200, doc);
 }
 
@@ -1322,6 +1368,24 @@ static bool token_ok(const char *auth, const char *token)
     return diff == 0;
 }
 
+/* /stream is a read: it needs the token when reads are protected. */
+bool na__api_authorize_stream(const char *path, const char *authorization,
+                              const char *access_token, void *ud)
+{
+    na__daemon *d = ud;
+    char bearer[300];
+
+    (void)path;
+    if (!d->cfg.api_token || !d->cfg.protect_reads)
+        return true;
+    if (token_ok(authorization, d->cfg.api_token))
+        return true;
+    if (!access_token || strlen(access_token) > 256)
+        return false;
+    snprintf(bearer, sizeof(bearer), "Bearer %s", access_token);
+    return token_ok(bearer, d->cfg.api_token);
+}
+
 void na__api_handle(const na__http_request *req, na__http_response *resp, void *ud)
 {
     req_ctx c;
@@ -1355,6 +1419,9 @@ void na__api_handle(const na__http_request *req, na__http_response *resp, void *
         method = R_PUT;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         if (!route_matches(&routes[i], &c))
+            continue;
+        /* The GET kinds under analytics/ do not include whatif (its own POST route). */
+        if (strcmp(routes[i].pattern, "analytics/*") == 0 && strcmp(c.seg[1], "whatif") == 0)
             continue;
         allowed |= routes[i].methods;
         if (!r && (routes[i].methods & method))

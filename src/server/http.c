@@ -620,9 +620,19 @@ static bool ws_path_ok(na__http_server *srv, struct lws *wsi)
         return false;
     if (lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) <= 0)
         return false;
-    for (size_t i = 0; srv->ws_paths[i]; i++)
-        if (strcmp(srv->ws_paths[i], path) == 0)
+    for (size_t i = 0; srv->ws_paths[i]; i++) {
+        char auth[512], token[256];
+        const char *tv;
+        bool have_auth;
+        if (strcmp(srv->ws_paths[i], path) != 0)
+            continue;
+        if (!srv->opts.ws.authorize)
             return true;
+        have_auth = lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION) > 0;
+        /* Returns a pointer into token past "access_token=". */
+        tv = lws_get_urlarg_by_name(wsi, "access_token=", token, (int)sizeof(token));
+        return srv->opts.ws.authorize(path, have_auth ? auth : NULL, tv, srv->opts.ws.ud);
+    }
     return false;
 }
 

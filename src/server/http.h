@@ -56,12 +56,17 @@ typedef struct na__ws_client na__ws_client;
  *           malloc'd reply (or NULL).
  *  close:   the client is gone; free state.
  *  accept:  called by na__http_ws_publish for each client on the path: true to queue the event.
+ *  authorize: (may be NULL) called before the upgrade with the Authorization header and the
+ *           `access_token` query value (browsers cannot set headers on a WebSocket), either
+ *           NULL when absent; false refuses the upgrade.
  */
 typedef struct na__ws_callbacks {
     char *(*open)(na__ws_client *client, const char *path, void **state, void *ud);
     char *(*message)(na__ws_client *client, void *state, const char *text, size_t len, void *ud);
     void (*close)(na__ws_client *client, void *state, void *ud);
     bool (*accept)(void *state, const void *event, void *ud);
+    bool (*authorize)(const char *path, const char *authorization, const char *access_token,
+                      void *ud);
     void *ud;
 } na__ws_callbacks;
 

@@ -52,19 +52,29 @@ static const na_wh_column analytics_cols[] = {
     {"topology_version", NA_WH_INT}, {"result", NA_WH_TEXT}};
 static const na_wh_column config_cols[] = {{"value", NA_WH_TEXT}};
 
+/*
+ * `observed_state`: the table records the state of something that existed before we first
+ * looked (the network, the configuration), so its first observation opens at the 1970
+ * sentinel. Alerts and anomalies are events the daemon creates: they begin when written.
+ */
 typedef struct table_spec {
     const char *name;
     const na_wh_column *cols;
     size_t ncols;
+    bool observed_state;
 } table_spec;
 
-#define SPEC(n, c) {n, c, sizeof(c) / sizeof(c[0])}
+#define SPEC(n, c, o) {n, c, sizeof(c) / sizeof(c[0]), o}
 static const table_spec specs[NA_WH_TABLE_COUNT] = {
-    SPEC("sites", sites_cols),         SPEC("nodes", nodes_cols),
-    SPEC("ports", ports_cols),         SPEC("links", links_cols),
-    SPEC("hosts", hosts_cols),         SPEC("alerts", alerts_cols),
-    SPEC("anomalies", anomalies_cols), SPEC("analytics", analytics_cols),
-    SPEC("config", config_cols)};
+    SPEC("sites", sites_cols, true),
+    SPEC("nodes", nodes_cols, true),
+    SPEC("ports", ports_cols, true),
+    SPEC("links", links_cols, true),
+    SPEC("hosts", hosts_cols, true),
+    SPEC("alerts", alerts_cols, false),
+    SPEC("anomalies", anomalies_cols, false),
+    SPEC("analytics", analytics_cols, true),
+    SPEC("config", config_cols, true)};
 
 const char *na_wh_table_name(na_wh_table table)
 {
@@ -689,7 +699,7 @@ int na_wh_observe(na_warehouse *wh, na_wh_table table, const na_wh_row *rows, si
                           na_time_format(st->last_obs, b, sizeof(b)));
         goto out;
     }
-    first = !st->have_last;
+    first = !st->have_last && ts->observed_state;
     for (size_t i = 0; i < nrows; i++) {
         uint64_t old;
         hash[i] = row_hash(ts, rows[i].values);

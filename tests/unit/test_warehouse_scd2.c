@@ -408,6 +408,15 @@ static void test_reopen(void **state)
     na_wh_close(wh);
 }
 
+static int first_from_cb(const na_wh_version *v, void *ud)
+{
+    na_time_ms *first = ud;
+
+    if (*first == -2) /* oldest first: keep the first version's */
+        *first = v->valid_from;
+    return 0;
+}
+
 static void test_other_tables(void **state)
 {
     wt_ctx *c = wt_get(state);
@@ -436,6 +445,17 @@ static void test_other_tables(void **state)
         WT_EXPECT(na_wh_observe(wh, (na_wh_table)t, &r, 1, T2, NA_WH_FULL, &st, &err), 0, &err);
         if (st.unchanged != 1)
             fail_msg("table %s: values did not round-trip", na_wh_table_name((na_wh_table)t));
+        /* Observed state opens at the sentinel; alerts and anomalies begin when written. */
+        {
+            na_time_ms want = (t == NA_WH_ALERTS || t == NA_WH_ANOMALIES) ? T1 : NA_TIME_FIRST;
+            na_time_ms first_from = -2;
+            WT_EXPECT(na_wh_read_history(wh, (na_wh_table)t, "x1", first_from_cb, &first_from, &err), 0,
+                      &err);
+            if (first_from != want)
+                fail_msg("table %s: first version valid from %lld, expected %lld",
+                         na_wh_table_name((na_wh_table)t), (long long)first_from,
+                         (long long)want);
+        }
     }
     na_wh_close(wh);
 }
