@@ -112,13 +112,13 @@ def show_topology(t):
     when = f"as of {t['at']}" if t.get("at") else "live"
     print(f"Topology {t.get('name') or '-'} version {t['version']} ({when}): "
           f"{len(nodes)} nodes, {len(links)} links")
-    st = Counter(n["status"] for n in nodes)
+    st = Counter(n.get("status") or "unknown" for n in nodes)
     print("  nodes by status: " + ", ".join(f"{k} {v}" for k, v in sorted(st.items())))
     roles = Counter(n.get("role") or "-" for n in nodes)
     print("  nodes by role: " + ", ".join(f"{k} {v}" for k, v in sorted(roles.items())))
     sites = Counter(n.get("site") or "-" for n in nodes)
     print("  nodes by site: " + ", ".join(f"{k} {v}" for k, v in sorted(sites.items())))
-    down = [lk["id"] for lk in links if lk["status"] == "down"]
+    down = [lk["id"] for lk in links if lk.get("status") == "down"]
     print(f"  links down: {len(down)}" + (f" ({', '.join(down[:10])})" if down else ""))
 
 
@@ -399,7 +399,7 @@ def main(argv=None):
             emit(api.get("/topology", at=args.at), show_topology)
         elif cmd == "nodes":
             emit(api.get("/nodes", role=args.role, site=args.site, status=args.status, at=args.at),
-                 lambda ns: [print(f"{x['id']:<24} {x['status']:<7} {x.get('role') or '-':<10} "
+                 lambda ns: [print(f"{x['id']:<24} {x.get('status') or 'unknown':<7} {x.get('role') or '-':<10} "
                                    f"{x.get('site') or '-':<8} {x.get('label') or ''}") for x in ns])
         elif cmd == "diff":
             emit(api.get("/analytics/diff", **{"from": args.from_, "to": args.to}), show_diff)

@@ -43,10 +43,12 @@ EXAMPLES = os.path.join(SRC, "examples")
 # ---------------------------------------------------------------- checks
 
 failures = []
+checks = [0]
 
 
 def check(cond, what, detail=""):
     """Records a failure (and prints it) when cond is false; returns cond."""
+    checks[0] += 1
     if not cond:
         text = f"{what}: {detail}" if detail != "" else what
         failures.append(text)
@@ -61,11 +63,11 @@ def note(text):
 def finish(name):
     """Prints the summary; returns the exit status for sys.exit."""
     if failures:
-        print(f"{name}: {len(failures)} failure(s):")
+        print(f"{name}: {len(failures)} failure(s) in {checks[0]} checks:")
         for f in failures:
             print("  - " + f[:2000])
         return 1
-    print(f"{name}: OK")
+    print(f"{name}: OK ({checks[0]} checks)")
     return 0
 
 
@@ -553,8 +555,12 @@ class Daemon:
         self.args = args
         self.err_f = open(self.stderr_path, "wb")
         self.out_f = open(self.stdout_path, "wb")
-        self.proc = subprocess.Popen(args, stdout=self.out_f, stderr=self.err_f, env=env,
-                                     cwd=self.workdir)
+        try:
+            self.proc = subprocess.Popen(args, stdout=self.out_f, stderr=self.err_f, env=env,
+                                         cwd=self.workdir)
+        except OSError as e:
+            self.stopped = True
+            raise RuntimeError(f"cannot run {args[0]} (NETASSURE_BIN): {e}") from None
         end = time.monotonic() + timeout
         hdrs = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         while time.monotonic() < end:
@@ -866,3 +872,8 @@ def raw_request(port, data, body_chunks=(), timeout=30.0):
             k, v = ln.split(":", 1)
             hdrs[k.strip().lower()] = v.strip()
     return (int(m.group(1)) if m else None), hdrs, rest, note_
+
+
+def as_dict(doc):
+    """doc when it is a JSON object, else {} (so that checks on a wrong answer fail, not crash)."""
+    return doc if isinstance(doc, dict) else {}

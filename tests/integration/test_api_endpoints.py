@@ -44,6 +44,27 @@ def near(a, b, rel=1e-7):
     return a == b
 
 
+def first_diff(a, b, path="", rel=1e-7):
+    """Where two JSON values first differ (near() semantics): 'path: a vs b', or None."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            if k not in a or k not in b:
+                return f"{path}.{k}: {'missing in API' if k not in a else 'extra in API'}"
+            d = first_diff(a[k], b[k], f"{path}.{k}", rel)
+            if d:
+                return d
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return f"{path}: {len(a)} items vs {len(b)}"
+        for i, (x, y) in enumerate(zip(a, b)):
+            d = first_diff(x, y, f"{path}[{i}]", rel)
+            if d:
+                return d
+        return None
+    return None if near(a, b, rel) else f"{path}: {json.dumps(a)[:200]} vs {json.dumps(b)[:200]}"
+
+
 def expected_fields(obj, fields):
     """What the API should say for a node/link of the file: missing optional fields may be
     absent or null, status defaults to up."""
@@ -51,7 +72,7 @@ def expected_fields(obj, fields):
     for f in fields:
         if f in obj:
             out[f] = obj[f]
-    out.setdefault("status", "up")
+    out.setdefault("status", "unknown")   # docs/topology-schema.md: absent status = unknown
     return out
 
 
@@ -241,8 +262,7 @@ def run(d):
             if k in ("topology", "nodes"):
                 continue
             if k in res:
-                check(near(res[k], v), f"/analytics/{kind} {k} = analyze --json",
-                      f"{json.dumps(res[k])[:300]} vs {json.dumps(v)[:300]}")
+                check(near(res[k], v), f"/analytics/{kind} {k} = analyze --json", first_diff(res[k], v))
             elif isinstance(v, dict) and all(sk in res for sk in v):
                 note(f"/analytics/{kind}: {k}'s members are flattened into result")
                 check(all(near(res[sk], sv) for sk, sv in v.items()), f"/analytics/{kind} {k} (flattened)")
@@ -293,7 +313,7 @@ def run(d):
         want = cli_json(*args)
         if r.doc is not None and want:
             check(near(r.doc, want), f"whatif {fail} = netassure whatif --json",
-                  f"{json.dumps(r.doc)[:400]} vs {json.dumps(want)[:400]}")
+                  first_diff(r.doc, want))
     c.post("/analytics/whatif", {"fail": []}, expect=400)
     c.post("/analytics/whatif", {"fail": ["n%d" % i for i in range(1001)]}, expect=400)
     c.post("/analytics/whatif", {"fail": ["no-such-node"]}, expect=400)
@@ -392,7 +412,7 @@ def run(d):
     if down:
         # ack without a body at all (the body is optional)
         r = c.call("POST", f"/alerts/{down['alert_id']}/ack", expect=200)
-        check((r.doc or {}).get("status") == "acknowledged", "ack without a body", r.doc)
+        check(napi.as_dict(r.doc).get("status") == "acknowledged", "ack without a body", r.doc)
 
     # ---------------------------------------------------------------- /anomalies
     anomalies = c.doc("/anomalies") or []
@@ -466,7 +486,7 @@ def run(d):
                         ({"branding": {"product_name": 7}}, "product_name"),
                         ({"banners": "none"}, "banners")):
         r = c.put("/config", body, expect=400)
-        msg = ((r.doc or {}).get("error") or {}).get("message", "")
+        msg = (napi.as_dict(r.doc).get("error") or {}).get("message", "")
         check(field in msg, f"PUT /config 400 names the field {field}", msg)
     got = c.doc("/config") or {}
     check(got.get("branding", {}).get("product_name") == "Acme NOC", "rejected PUTs changed nothing")
@@ -475,7 +495,8 @@ def run(d):
     r = c.get("/openapi.json", expect=200)
     check(r.doc == napi.spec().doc, "GET /openapi.json = docs/openapi.json")
     r = c.get("/docs", expect=200)
-    check("openapi.json" in r.text and "<html" in r.text.lower(), "GET /docs is the HTML page")
+    with open(os.path.join(napi.SRC, "web", "api-docs.html"), encoding="utf-8") as f:
+        check(r.text == f.read(), "GET /docs = web/api-docs.html", r.text[:200])
 
     # ---------------------------------------------------------------- ?at= on live data
     now_local = datetime.now(timezone(timedelta(hours=2)))
@@ -513,8 +534,8 @@ def run(d):
     for lk in europe2["links"]:
         if lk["id"] == "core-1:edge-2":
             lk["status"] = "up"
-    europe2["nodes"].append({"id": "edge-3", "label": "Dublin edge", "role": "edge", "site": "dub1",
-                             "status": "up"})
+    # No status: unknown (analytics keep it; the API still writes "status": "unknown").
+    europe2["nodes"].append({"id": "edge-3", "label": "Dublin edge", "role": "edge", "site": "dub1"})
     europe2["links"].append({"id": "edge-1:edge-3", "source": "edge-1", "target": "edge-3",
                              "status": "up"})
     napi.write_json_atomic(d.path("topology-snapshot.json"), europe2)
@@ -587,7 +608,7 @@ def run(d):
         check(one.get("status") == "resolved", "edge-2's node-down alert resolved", one.get("status"))
     if linkdown:
         r = c.post(f"/alerts/{linkdown['alert_id']}/ack", {"by": "late"}, expect=400)
-        check("resolved" in ((r.doc or {}).get("error") or {}).get("message", ""),
+        check("resolved" in (napi.as_dict(r.doc).get("error") or {}).get("message", ""),
               "acking a resolved alert: 400 'alert is resolved'", r.text[:200])
     df = c.doc("/analytics/diff", {"from": t_before}) or {}
     s = df.get("summary", {})
@@ -602,6 +623,11 @@ def run(d):
         check({"field": "status", "before": "down", "after": "up"} in ch[0].get("changes", []),
               "diff names edge-2's status change", ch[0])
     c.get("/analytics/diff", expect=400)
+    n3 = c.doc("/nodes/edge-3") or {}
+    check(n3.get("status") == "unknown", "a node without status in the file is status unknown", n3.get("status"))
+    live = c.doc("/topology") or {}
+    e3 = [n for n in live.get("nodes", []) if n["id"] == "edge-3"]
+    check(e3 and e3[0].get("status") == "unknown", "/topology writes status unknown too", e3)
     topo_then = c.doc("/topology", {"at": t_before}) or {}
     check(sorted(n["id"] for n in topo_then.get("nodes", [])) == sorted(by_id),
           "topology ?at= before the rewrite has the old nodes")
