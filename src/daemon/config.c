@@ -20,6 +20,7 @@
 #include <yaml.h>
 
 #include "netassure/io.h"
+#include "netassure/report.h"
 
 #define CONFIG_MAX_BYTES ((size_t)1 << 20)
 #define CONFIG_MAX_VISITS 200000
@@ -660,7 +661,7 @@ static int read_config(const json_t *root, const char *base_dir, na__daemon_conf
                                         "sources", "analytics", "alert_rules", "detectors",
                                         "retention", "branding", "banners", "sites", NULL};
     static const char *const api_known[] = {"token", "protect_reads", "max_body", NULL};
-    static const char *const an_known[] = {"threads", NULL};
+    static const char *const an_known[] = {"threads", "kinds", NULL};
     static const char *const ret_known[] = {"metrics_downsample_after", "metrics_step",
                                             "metrics_keep", NULL};
     json_t *api = json_object_get(root, "api"), *an = json_object_get(root, "analytics");
@@ -706,6 +707,23 @@ static int read_config(const json_t *root, const char *base_dir, na__daemon_conf
             (rc = get_num(an, "threads", "analytics.", 0, 0, 1024, &threads, err)))
             return rc;
         cfg->analytics_threads = (unsigned)threads;
+        if (json_object_get(an, "kinds")) {
+            json_t *kl = json_object_get(an, "kinds"), *k;
+            size_t i;
+            if (!json_is_array(kl) || json_array_size(kl) == 0)
+                return na_error_set(err, NA_EINVAL, "analytics.kinds: expected a list of "
+                                                    "analyses");
+            cfg->analytics_kinds = 0;
+            json_array_foreach(kl, i, k) {
+                unsigned bit = json_is_string(k) ? na_analysis_kind_parse(json_string_value(k)) : 0;
+                if (!bit)
+                    return na_error_set(err, NA_EINVAL, "analytics.kinds[%zu]: expected "
+                                                        "centrality, structure, communities, "
+                                                        "spectral, motifs, clusters, robustness "
+                                                        "or all", i);
+                cfg->analytics_kinds |= bit;
+            }
+        }
     }
     if (ret) {
         if (!json_is_object(ret))
@@ -751,6 +769,7 @@ int na__config_parse(const char *text, size_t len, const char *origin, const cha
 
     memset(out, 0, sizeof(*out));
     out->max_body = 1 << 20;
+    out->analytics_kinds = NA_ANALYSIS_ALL;
     out->retention.downsample_after_ms = 7LL * 86400000;
     out->retention.step_ms = 300000;
     out->retention.keep_ms = 400LL * 86400000;

@@ -50,6 +50,7 @@ typedef struct na__daemon_config {
     bool protect_reads;
     size_t max_body;
     unsigned analytics_threads;
+    unsigned analytics_kinds;   /* NA_ANALYSIS_* bits, default all */
     na__source_config *sources;
     size_t n_sources;
     na__rule_config *rules;

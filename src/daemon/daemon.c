@@ -819,7 +819,7 @@ static void *engine_main(void *arg)
 static na__analysis_bundle *analyse(na__daemon *d, na_topology *topo)
 {
     na__analysis_bundle *b = calloc(1, sizeof(*b));
-    na_analysis_opts o = {.kinds = NA_ANALYSIS_ALL, .threads = d->cfg.analytics_threads,
+    na_analysis_opts o = {.kinds = d->cfg.analytics_kinds, .threads = d->cfg.analytics_threads,
                           .seed = 1};
     struct timespec t0, t1;
     na_error err;
