@@ -594,6 +594,9 @@ class Daemon:
             return None
         self.stopped = True
         rc = self.proc.poll()
+        if rc is not None:
+            check(False, "daemon still running when the test stops it",
+                  f"it exited by itself with status {rc}; stderr tail:\n{self.stderr()[-3000:]}")
         if rc is None:
             self.proc.send_signal(signal.SIGTERM)
             try:

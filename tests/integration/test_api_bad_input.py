@@ -310,6 +310,15 @@ def protect_reads():
             pass
         ws = napi.WebSocket("127.0.0.1", d.port, token=TOKEN)
         ws.close()
+        ws = napi.WebSocket("127.0.0.1", d.port, path=f"/stream?access_token={TOKEN}")
+        ws.send_json({"subscribe": ["topology"]})
+        check(ws.recv_json(10).get("type") == "subscribed", "stream with ?access_token= works")
+        ws.close()
+        try:
+            napi.WebSocket("127.0.0.1", d.port, path="/stream?access_token=wrong").close()
+            check(False, "WebSocket with a wrong ?access_token= is refused")
+        except (ConnectionError, OSError):
+            pass
     except (OSError, ValueError) as e:
         check(False, "protect_reads checks", repr(e))
     finally:

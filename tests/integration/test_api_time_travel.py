@@ -322,6 +322,9 @@ def run(d, label, net, files, pg_url):
         hist = one.get("history", [])
         check(hist and hist[-1]["status"] == "resolved" and hist[-1]["valid_to"] is None,
               f"[{label}] b's alert history ends resolved", hist)
+        # An alert begins when it was raised (not at the 1970 start of the first observation).
+        c.get(f"/alerts/{aid}", {"at": early}, expect=404)
+        check(c.doc("/alerts", {"at": early}) == [], f"[{label}] no alerts as of 2000")
 
     # Diffs between intervals = netassure diff of the snapshot files.
     pairs = [("A", "B", points[0][2], points[1][2]), ("B", "C", points[1][2], points[2][2]),
