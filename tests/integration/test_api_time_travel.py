@@ -25,7 +25,7 @@ from datetime import timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import napi  # noqa: E402
-from napi import check, close, note  # noqa: E402
+from napi import check, close  # noqa: E402
 
 import networkx as nx  # noqa: E402
 
