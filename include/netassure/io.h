@@ -88,7 +88,9 @@ int na_json_parse_deltas(const char *data, size_t len, const char *source, na_de
                          size_t *n_out, na_error *err);
 
 /* Our JSON snapshot message for `topo`, malloc'd and NUL-terminated; NULL on ENOMEM. */
-enum { NA_EXPORT_PRETTY = 1 };
+/* NA_EXPORT_EXPLICIT: write "status": "unknown" and "name": null instead of leaving them out
+ * (the API's Node, Link and Topology objects always carry them). */
+enum { NA_EXPORT_PRETTY = 1, NA_EXPORT_EXPLICIT = 2 };
 char *na_export_json(const na_topology *topo, unsigned flags, size_t *len);
 /* Free attributes as one JSON object text ("{}" when none has a value); malloc'd, NULL on
  * ENOMEM. Numbers, strings and booleans keep their JSON types. */

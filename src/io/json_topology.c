@@ -1688,7 +1688,13 @@ static void jw_attrs(jw *w, const na_attr *attrs, size_t n)
     jw_attr_members(w, "attributes", attrs, n);
 }
 
-static void jw_node(jw *w, const na_node *n)
+static void jw_status(jw *w, na_status st, bool explicit_unknown)
+{
+    if (st != NA_STATUS_UNKNOWN || explicit_unknown)
+        jw_kv_str(w, "status", na_status_name(st));
+}
+
+static void jw_node(jw *w, const na_node *n, bool explicit_unknown)
 {
     jw_next(w);
     jw_open(w, '{');
@@ -1703,13 +1709,12 @@ static void jw_node(jw *w, const na_node *n)
     jw_kv_num(w, "latitude", n->latitude);
     jw_kv_num(w, "longitude", n->longitude);
     jw_kv_num(w, "capacity", n->capacity);
-    if (n->status != NA_STATUS_UNKNOWN)
-        jw_kv_str(w, "status", na_status_name(n->status));
+    jw_status(w, n->status, explicit_unknown);
     jw_attrs(w, n->attrs, n->n_attrs);
     jw_close(w, '}');
 }
 
-static void jw_link(jw *w, const na_link *l)
+static void jw_link(jw *w, const na_link *l, bool explicit_unknown)
 {
     jw_next(w);
     jw_open(w, '{');
@@ -1718,8 +1723,7 @@ static void jw_link(jw *w, const na_link *l)
     jw_kv_str(w, "target", l->target);
     jw_kv_str(w, "label", l->label);
     jw_kv_num(w, "capacity", l->capacity);
-    if (l->status != NA_STATUS_UNKNOWN)
-        jw_kv_str(w, "status", na_status_name(l->status));
+    jw_status(w, l->status, explicit_unknown);
     jw_attrs(w, l->attrs, l->n_attrs);
     jw_close(w, '}');
 }
@@ -1732,6 +1736,7 @@ static void jw_link(jw *w, const na_link *l)
 char *na_export_json(const na_topology *topo, unsigned flags, size_t *len)
 {
     jw w = {.pretty = (flags & NA_EXPORT_PRETTY) != 0};
+    bool expl = (flags & NA_EXPORT_EXPLICIT) != 0;
     int64_t ts = na_topology_timestamp_ms(topo);
     char tbuf[40];
 
@@ -1746,16 +1751,21 @@ char *na_export_json(const na_topology *topo, unsigned flags, size_t *len)
         else
             jw_int(&w, ts);
     }
-    jw_kv_str(&w, "name", na_topology_name(topo));
+    if (na_topology_name(topo) || !expl) {
+        jw_kv_str(&w, "name", na_topology_name(topo));
+    } else {
+        jw_key(&w, "name");
+        jw_puts(&w, "null");
+    }
     jw_key(&w, "nodes");
     jw_open(&w, '[');
     for (size_t i = 0; i < na_topology_node_count(topo); i++)
-        jw_node(&w, na_topology_node(topo, i));
+        jw_node(&w, na_topology_node(topo, i), expl);
     jw_close(&w, ']');
     jw_key(&w, "links");
     jw_open(&w, '[');
     for (size_t i = 0; i < na_topology_link_count(topo); i++)
-        jw_link(&w, na_topology_link(topo, i));
+        jw_link(&w, na_topology_link(topo, i), expl);
     jw_close(&w, ']');
     jw_close(&w, '}');
     if (w.failed) {

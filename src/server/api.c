@@ -795,7 +795,7 @@ static void handle_topology(req_ctx *c)
     pthread_mutex_unlock(&d->lock);
     if (!text && topo) {
         size_t elen;
-        char *exp = na_export_json(topo, 0, &elen);
+        char *exp = na_export_json(topo, NA_EXPORT_EXPLICIT, &elen);
         /* Our export starts with '{'; "at" goes first so the document stays one object. */
         if (exp && elen >= 2) {
             static const char at_null[] = "{\"at\":null,";

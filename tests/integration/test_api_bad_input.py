@@ -10,6 +10,8 @@ import socket
 import sys
 import time
 
+import requests
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import napi  # noqa: E402
 from napi import check  # noqa: E402
@@ -178,8 +180,15 @@ def run(d, raw_5xx):
             from urllib.parse import quote
             r = c.get(path + sep + "at=" + quote(t, safe=""), expect=400, what=f"GET {path} at={t[:25]!r}")
             check(error_code(r) == "bad_request", f"{path} at={t[:20]!r}: code", r.text[:150])
-    # A NUL byte in the value (percent-encoded) is still just a bad time.
-    r = c.get("/topology?at=%00", expect=400, what="GET /topology?at=%00")
+    # A NUL byte in the URL (%00): libwebsockets 4.1 refuses it while parsing the request line,
+    # before any handler runs, by closing the connection (documented in docs/api.md). What we
+    # require: no 500, no crash, and the next request is answered.
+    try:
+        r = requests.get(c.base + "/topology?at=%00", timeout=30)
+        check(r.status_code in (400, 403), "GET /topology?at=%00: refused", r.status_code)
+    except requests.RequestException:
+        pass  # connection closed by the HTTP library: acceptable, see above
+    c.get("/status", expect=200, what="GET /status after a NUL in the URL")
     # Good forms are accepted.
     for t in ("2026-11-23T12:00:00Z", "2026-11-23T12:00:00.5Z", "2026-11-23T12:00:00.123456+02:00",
               "2026-11-23T13:00:00-01:30", "2026-11-23t12:00:00z"):
