@@ -392,8 +392,13 @@ static void check_sources(na__daemon *d, na_warehouse *wh, bool force)
     na_topology_unref(cur);
 }
 
-static void write_alerts(na__daemon *d, na_warehouse *wh, na__alert **list, size_t n,
-                         na_time_ms at)
+/* Fills the row of item i of a list for the table; *scratch is freed after the write. */
+typedef int (*row_of_fn)(const void *list, size_t i, const char **id, na_wh_value *values,
+                         char **scratch);
+
+/* Writes n items of a list as one partial observation of `table` at `at`; failures logged. */
+static void write_rows(na__daemon *d, na_warehouse *wh, na_wh_table table, const void *list,
+                       size_t n, row_of_fn row_of, na_time_ms at)
 {
     size_t ncols;
     na_wh_row *rows;
@@ -403,33 +408,56 @@ static void write_alerts(na__daemon *d, na_warehouse *wh, na__alert **list, size
 
     if (n == 0)
         return;
-    (void)na_wh_table_columns(NA_WH_ALERTS, &ncols);
+    (void)na_wh_table_columns(table, &ncols);
     rows = calloc(n, sizeof(*rows));
     vals = calloc(n * ncols, sizeof(*vals));
     scratch = calloc(n, sizeof(*scratch));
     na_error_clear(&err);
     if (!rows || !vals || !scratch) {
         na_error_set(&err, NA_ENOMEM, "out of memory");
-        wh_fail(d, "alerts", &err);
+        wh_fail(d, na_wh_table_name(table), &err);
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        rows[i].id = list[i]->id;
         rows[i].values = vals + i * ncols;
-        if (na__alert_row(list[i], vals + i * ncols, &scratch[i])) {
-            na_error_set(&err, NA_ENOMEM, "alert row");
-            wh_fail(d, "alerts", &err);
+        if (row_of(list, i, &rows[i].id, vals + i * ncols, &scratch[i])) {
+            na_error_set(&err, NA_ENOMEM, "%s row", na_wh_table_name(table));
+            wh_fail(d, na_wh_table_name(table), &err);
             goto out;
         }
     }
-    if (na_wh_observe(wh, NA_WH_ALERTS, rows, n, at, NA_WH_PARTIAL, NULL, &err))
-        wh_fail(d, "alerts", &err);
+    if (na_wh_observe(wh, table, rows, n, at, NA_WH_PARTIAL, NULL, &err))
+        wh_fail(d, na_wh_table_name(table), &err);
 out:
     for (size_t i = 0; scratch && i < n; i++)
         free(scratch[i]);
     free(scratch);
     free(rows);
     free(vals);
+}
+
+static int alert_row_of(const void *list, size_t i, const char **id, na_wh_value *values,
+                        char **scratch)
+{
+    const na__alert *a = ((na__alert *const *)list)[i];
+
+    *id = a->id;
+    return na__alert_row(a, values, scratch);
+}
+
+static int anomaly_row_of(const void *list, size_t i, const char **id, na_wh_value *values,
+                          char **scratch)
+{
+    const na__anomaly *a = &((const na__anomaly *)list)[i];
+
+    *id = a->id;
+    return na__anomaly_row(a, values, scratch);
+}
+
+static void write_alerts(na__daemon *d, na_warehouse *wh, na__alert **list, size_t n,
+                         na_time_ms at)
+{
+    write_rows(d, wh, NA_WH_ALERTS, list, n, alert_row_of, at);
 }
 
 static void write_metrics(na__daemon *d, na_warehouse *wh, const na__analysis_bundle *b)
@@ -470,32 +498,8 @@ static void write_metrics(na__daemon *d, na_warehouse *wh, const na__analysis_bu
 
 static void write_anomalies(na__daemon *d, na_warehouse *wh, na__anomaly *list, size_t n)
 {
-    size_t ncols;
-    na_wh_row *rows = calloc(n ? n : 1, sizeof(*rows));
-    na_wh_value *vals;
-    char **scratch = calloc(n ? n : 1, sizeof(*scratch));
-    na_error err;
-
-    (void)na_wh_table_columns(NA_WH_ANOMALIES, &ncols);
-    vals = calloc((n ? n : 1) * ncols, sizeof(*vals));
-    na_error_clear(&err);
-    if (!rows || !vals || !scratch)
-        goto out;
-    for (size_t i = 0; i < n; i++) {
-        rows[i].id = list[i].id;
-        rows[i].values = vals + i * ncols;
-        if (na__anomaly_row(&list[i], vals + i * ncols, &scratch[i]))
-            goto out;
-    }
-    if (na_wh_observe(wh, NA_WH_ANOMALIES, rows, n, list[0].detected_at, NA_WH_PARTIAL, NULL,
-                      &err))
-        wh_fail(d, "anomalies", &err);
-out:
-    for (size_t i = 0; scratch && i < n; i++)
-        free(scratch[i]);
-    free(scratch);
-    free(rows);
-    free(vals);
+    if (n)
+        write_rows(d, wh, NA_WH_ANOMALIES, list, n, anomaly_row_of, list[0].detected_at);
 }
 
 static void add_anomalies(na__daemon *d, na__anomaly *list, size_t n)
@@ -1009,28 +1013,18 @@ static int cmp_anomaly_time(const void *x, const void *y)
     return (a->detected_at > b->detected_at) - (a->detected_at < b->detected_at);
 }
 
-typedef struct config_loader {
-    json_t *branding, *banners;
-} config_loader;
-
 static int load_config_cb(const na_wh_version *v, void *ud)
 {
-    config_loader *c = ud;
-    json_t *val = v->row.values[0].type == NA_WH_TEXT ? json_loads(v->row.values[0].v.s, 0, NULL)
-                                                       : NULL;
-    if (strcmp(v->row.id, "branding") == 0 && json_is_object(val))
-        c->branding = val;
-    else if (strcmp(v->row.id, "banners") == 0 && json_is_array(val))
-        c->banners = val;
-    else
-        json_decref(val);
+    json_t **bb = ud;
+
+    na__config_from_row(v, &bb[0], &bb[1]);
     return 0;
 }
 
 /* Alerts, anomalies and the API-set configuration survive restarts through the warehouse. */
 static int restore_state(na__daemon *d, na_warehouse *wh, na_error *err)
 {
-    config_loader cl = {NULL, NULL};
+    json_t *cl[2] = {NULL, NULL}; /* branding, banners */
     int rc;
 
     if ((rc = na_wh_read_at(wh, NA_WH_ALERTS, NA_TIME_NOW, NULL, load_alert_cb, &d->alerts, err)))
@@ -1038,18 +1032,18 @@ static int restore_state(na__daemon *d, na_warehouse *wh, na_error *err)
     if ((rc = na_wh_read_at(wh, NA_WH_ANOMALIES, NA_TIME_NOW, NULL, load_anomaly_cb, d, err)))
         return rc;
     qsort(d->anomalies, d->n_anomalies, sizeof(*d->anomalies), cmp_anomaly_time);
-    if ((rc = na_wh_read_at(wh, NA_WH_CONFIG, NA_TIME_NOW, NULL, load_config_cb, &cl, err)))
+    if ((rc = na_wh_read_at(wh, NA_WH_CONFIG, NA_TIME_NOW, NULL, load_config_cb, cl, err)))
         return rc;
-    if (cl.branding && cl.banners) {
+    if (cl[0] && cl[1]) {
         json_decref(d->branding);
         json_decref(d->banners);
-        d->branding = cl.branding;
-        d->banners = cl.banners;
+        d->branding = cl[0];
+        d->banners = cl[1];
         na_log(NA_LOG_INFO, "branding and banners from the warehouse (last set through the API)");
         return NA_OK;
     }
-    json_decref(cl.branding);
-    json_decref(cl.banners);
+    json_decref(cl[0]);
+    json_decref(cl[1]);
     return write_config_rows(wh, d->branding, d->banners, na_time_now(), err);
 }
 

@@ -328,3 +328,19 @@ int na__wh_topology_at(na_warehouse *wh, na_time_ms at, na_topology **out, na_er
     free(text);
     return rc;
 }
+
+void na__config_from_row(const na_wh_version *v, json_t **branding, json_t **banners)
+{
+    json_t *val = v->row.values[0].type == NA_WH_TEXT ? json_loads(v->row.values[0].v.s, 0, NULL)
+                                                       : NULL;
+
+    if (strcmp(v->row.id, "branding") == 0 && json_is_object(val)) {
+        json_decref(*branding);
+        *branding = val;
+    } else if (strcmp(v->row.id, "banners") == 0 && json_is_array(val)) {
+        json_decref(*banners);
+        *banners = val;
+    } else {
+        json_decref(val);
+    }
+}

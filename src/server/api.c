@@ -637,10 +637,28 @@ static void handle_alert(req_ctx *c, const char *id)
     send_json(c, 200, alert);
 }
 
+/* Runs a write on the engine and answers with its result (takes over `body`). */
+static void command_reply(req_ctx *c, na__cmd_kind kind, const char *id, json_t *body,
+                          int status)
+{
+    na__command cmd;
+
+    memset(&cmd, 0, sizeof(cmd));
+    cmd.kind = kind;
+    cmd.alert_id = id;
+    cmd.input = body;
+    na__daemon_command(c->d, &cmd);
+    json_decref(body);
+    if (cmd.rc) {
+        send_failure(c, cmd.rc, &cmd.err);
+        return;
+    }
+    send_json(c, status, cmd.output);
+}
+
 static void handle_ack(req_ctx *c, const char *id)
 {
     json_t *body = body_object(c, true), *by, *notes;
-    na__command cmd;
 
     if (!body)
         return;
@@ -653,17 +671,7 @@ static void handle_ack(req_ctx *c, const char *id)
                                                     "strings or null");
         return;
     }
-    memset(&cmd, 0, sizeof(cmd));
-    cmd.kind = NA_CMD_ACK;
-    cmd.alert_id = id;
-    cmd.input = body;
-    na__daemon_command(c->d, &cmd);
-    json_decref(body);
-    if (cmd.rc) {
-        send_failure(c, cmd.rc, &cmd.err);
-        return;
-    }
-    send_json(c, 200, cmd.output);
+    command_reply(c, NA_CMD_ACK, id, body, 200);
 }
 
 static void handle_feedback(req_ctx *c, const char *id)
@@ -671,7 +679,6 @@ static void handle_feedback(req_ctx *c, const char *id)
     json_t *body = body_object(c, false), *fp, *notes;
     const char *key;
     json_t *v;
-    na__command cmd;
 
     if (!body)
         return;
@@ -700,17 +707,7 @@ static void handle_feedback(req_ctx *c, const char *id)
                        "null");
         return;
     }
-    memset(&cmd, 0, sizeof(cmd));
-    cmd.kind = NA_CMD_FEEDBACK;
-    cmd.alert_id = id;
-    cmd.input = body;
-    na__daemon_command(c->d, &cmd);
-    json_decref(body);
-    if (cmd.rc) {
-        send_failure(c, cmd.rc, &cmd.err);
-        return;
-    }
-    send_json(c, 201, cmd.output);
+    command_reply(c, NA_CMD_FEEDBACK, id, body, 201);
 }
 
 /* ---- anomalies --------------------------------------------------------------------------------- */
@@ -1214,18 +1211,8 @@ typedef struct cfg_rows {
 static int cfg_cb(const na_wh_version *v, void *ud)
 {
     cfg_rows *r = ud;
-    json_t *val = v->row.values[0].type == NA_WH_TEXT ? json_loads(v->row.values[0].v.s, 0, NULL)
-                                                       : NULL;
 
-    if (strcmp(v->row.id, "branding") == 0 && json_is_object(val)) {
-        json_decref(r->branding);
-        r->branding = val;
-    } else if (strcmp(v->row.id, "banners") == 0 && json_is_array(val)) {
-        json_decref(r->banners);
-        r->banners = val;
-    } else {
-        json_decref(val);
-    }
+    na__config_from_row(v, &r->branding, &r->banners);
     return 0;
 }
 
