@@ -668,7 +668,7 @@ static int read_config(const json_t *root, const char *base_dir, na__daemon_conf
     json_t *ret = json_object_get(root, "retention");
     char *listen = NULL, *level = NULL;
     const char *env_dir = getenv("NETASSURE_DATA_DIR");
-    double threads, max_body;
+    double threads = 0, max_body = 0;
     int rc;
 
     if ((rc = check_keys(root, "", known, err)))

@@ -379,11 +379,21 @@ static void check_sources(na__daemon *d, na_warehouse *wh, bool force)
     }
     memset(&diff, 0, sizeof(diff));
     if (cur && na_diff_topologies(cur, merged, &diff, &err) == NA_OK && diff.count == 0) {
-        /* Same content: an observation that only touches meta_last_checked. */
-        na_error_clear(&err);
-        if (na__wh_observe_topology(wh, merged, now, &err))
-            wh_fail(d, "topology observation", &err);
-        na_log(NA_LOG_DEBUG, "sources reloaded, topology unchanged");
+        if (force) {
+            /* A restart on the version the warehouse already holds: it keeps its number and
+             * gets analysed again (the analysis lives in memory). */
+            na_topology *same = NULL;
+            if (merge_sources(d, na_topology_version(cur), now, &same, &err) == NA_OK) {
+                new_topology(d, wh, same, now, &diff);
+                na_topology_unref(same);
+            }
+        } else {
+            /* Same content: an observation that only touches meta_last_checked. */
+            na_error_clear(&err);
+            if (na__wh_observe_topology(wh, merged, now, &err))
+                wh_fail(d, "topology observation", &err);
+            na_log(NA_LOG_DEBUG, "sources reloaded, topology unchanged");
+        }
     } else {
         new_topology(d, wh, merged, now, cur ? &diff : NULL);
     }
@@ -1034,6 +1044,18 @@ static int restore_state(na__daemon *d, na_warehouse *wh, na_error *err)
     qsort(d->anomalies, d->n_anomalies, sizeof(*d->anomalies), cmp_anomaly_time);
     if ((rc = na_wh_read_at(wh, NA_WH_CONFIG, NA_TIME_NOW, NULL, load_config_cb, cl, err)))
         return rc;
+    /* The current version, so numbering goes on where the last run stopped. */
+    {
+        int64_t total = 0, current = 0;
+        if ((rc = na_wh_count(wh, NA_WH_ANALYTICS, &total, &current, err)))
+            return rc;
+        if (current > 0 && (rc = na__wh_topology_at(wh, NA_TIME_NOW, &d->topo, err)))
+            return rc;
+        if (d->topo)
+            na_log(NA_LOG_INFO, "warehouse holds topology version %llu (%zu nodes, %zu links)",
+                   (unsigned long long)na_topology_version(d->topo),
+                   na_topology_node_count(d->topo), na_topology_link_count(d->topo));
+    }
     if (cl[0] && cl[1]) {
         json_decref(d->branding);
         json_decref(d->banners);

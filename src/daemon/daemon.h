@@ -140,6 +140,18 @@ json_t *na__wh_topology_json(na_warehouse *wh, na_time_ms at, na_error *err);
 /* A config table row: sets *branding or *banners (replacing what was there) by the row's id;
  * other ids and malformed values are ignored. */
 void na__config_from_row(const na_wh_version *v, json_t **branding, json_t **banners);
+/* A column = value condition on rows (status "unknown" also matches NULL). */
+typedef struct na__row_filter {
+    const char *column;
+    const char *value;
+} na__row_filter;
+/* The Node or Link objects valid at `at` that pass every filter, as a JSON array text;
+ * malloc'd, NULL on error. */
+char *na__wh_rows_text(na_warehouse *wh, na_wh_table table, na_time_ms at,
+                       const na__row_filter *filter, size_t nfilter, size_t *len, na_error *err);
+/* GET /topology?at= as text (members "at", "type", "name", "version", "timestamp", "nodes",
+ * "links"); malloc'd, NULL on error. */
+char *na__wh_topology_text(na_warehouse *wh, na_time_ms at, size_t *len, na_error *err);
 /* The topology as of `at` as a snapshot (for diff). */
 int na__wh_topology_at(na_warehouse *wh, na_time_ms at, na_topology **out, na_error *err);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "daemon/daemon.h"
+#include "io/json_writer.h"
 #include "netassure/io.h"
 
 enum { NODE_LABEL, NODE_ROLE, NODE_SITE, NODE_ASN, NODE_LAT, NODE_LON, NODE_CAP, NODE_STATUS,
@@ -343,4 +344,185 @@ void na__config_from_row(const na_wh_version *v, json_t **branding, json_t **ban
     } else {
         json_decref(val);
     }
+}
+
+/* ---- large answers written as text straight from the rows ---------------------------------- */
+
+/*
+ * Nodes and links of a 10,000-node topology as jansson objects cost a malloc per value and a
+ * re-parse of every attributes text; the writer appends instead, and the attributes (JSON our
+ * own exporter wrote) are copied as they are.
+ */
+typedef struct text_rows {
+    na__jw *w;
+    na_wh_table table;
+    const na__row_filter *filter;
+    size_t nfilter;
+    size_t count;
+} text_rows;
+
+static void jw_text_col(na__jw *w, const char *key, const na_wh_value *v)
+{
+    if (v->type == NA_WH_TEXT)
+        na__jw_kv_str(w, key, v->v.s);
+}
+
+static void jw_real_col(na__jw *w, const char *key, const na_wh_value *v)
+{
+    if (v->type == NA_WH_REAL)
+        na__jw_kv_num(w, key, v->v.r);
+    else if (v->type == NA_WH_INT)
+        na__jw_kv_num(w, key, (double)v->v.i);
+}
+
+static void jw_status_col(na__jw *w, const na_wh_value *v)
+{
+    na__jw_kv_str(w, "status", v->type == NA_WH_TEXT ? v->v.s : "unknown");
+}
+
+static void jw_attrs_col(na__jw *w, const na_wh_value *v)
+{
+    if (v->type != NA_WH_TEXT || strcmp(v->v.s, "{}") == 0 || v->v.s[0] != '{')
+        return;
+    na__jw_key(w, "attributes");
+    na__jw_puts(w, v->v.s);
+}
+
+static bool row_passes(const text_rows *t, const na_wh_version *ver)
+{
+    size_t ncols;
+    const na_wh_column *cols = na_wh_table_columns(t->table, &ncols);
+
+    for (size_t f = 0; f < t->nfilter; f++) {
+        bool ok = false;
+        for (size_t c = 0; c < ncols; c++) {
+            const na_wh_value *v = &ver->row.values[c];
+            if (strcmp(cols[c].name, t->filter[f].column) != 0)
+                continue;
+            ok = v->type == NA_WH_TEXT ? strcmp(v->v.s, t->filter[f].value) == 0
+                 : v->type == NA_WH_NULL ? strcmp(t->filter[f].value, "unknown") == 0 &&
+                                               strcmp(cols[c].name, "status") == 0
+                                         : false;
+        }
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static int text_row_cb(const na_wh_version *ver, void *ud)
+{
+    text_rows *t = ud;
+    const na_wh_value *v = ver->row.values;
+    na__jw *w = t->w;
+
+    if (!row_passes(t, ver))
+        return 0;
+    t->count++;
+    na__jw_next(w);
+    na__jw_open(w, '{');
+    na__jw_kv_str(w, "id", ver->row.id);
+    if (t->table == NA_WH_NODES) {
+        jw_text_col(w, "label", &v[NODE_LABEL]);
+        jw_text_col(w, "role", &v[NODE_ROLE]);
+        if (v[NODE_ASN].type == NA_WH_INT) {
+            na__jw_key(w, "asn");
+            na__jw_int(w, v[NODE_ASN].v.i);
+        }
+        jw_text_col(w, "site", &v[NODE_SITE]);
+        jw_real_col(w, "latitude", &v[NODE_LAT]);
+        jw_real_col(w, "longitude", &v[NODE_LON]);
+        jw_real_col(w, "capacity", &v[NODE_CAP]);
+        jw_status_col(w, &v[NODE_STATUS]);
+        jw_attrs_col(w, &v[NODE_ATTRS]);
+    } else {
+        jw_text_col(w, "source", &v[LINK_SOURCE]);
+        jw_text_col(w, "target", &v[LINK_TARGET]);
+        jw_text_col(w, "label", &v[LINK_LABEL]);
+        jw_real_col(w, "capacity", &v[LINK_CAP]);
+        jw_status_col(w, &v[LINK_STATUS]);
+        jw_attrs_col(w, &v[LINK_ATTRS]);
+    }
+    na__jw_close(w, '}');
+    return w->failed ? 1 : 0;
+}
+
+static int write_rows_text(na__jw *w, na_warehouse *wh, na_wh_table table, na_time_ms at,
+                           const na__row_filter *filter, size_t nfilter, na_error *err)
+{
+    text_rows t = {.w = w, .table = table, .filter = filter, .nfilter = nfilter};
+    int rc;
+
+    na__jw_open(w, '[');
+    rc = na_wh_read_at(wh, table, at, NULL, text_row_cb, &t, err);
+    na__jw_close(w, ']');
+    if (rc == NA_OK && w->failed)
+        rc = na_error_set(err, NA_ENOMEM, "out of memory");
+    return rc;
+}
+
+char *na__wh_rows_text(na_warehouse *wh, na_wh_table table, na_time_ms at,
+                       const na__row_filter *filter, size_t nfilter, size_t *len, na_error *err)
+{
+    na__jw w = {0};
+
+    if ((table != NA_WH_NODES && table != NA_WH_LINKS) ||
+        check_columns(NA_WH_NODES, NODE_NCOL, err) || check_columns(NA_WH_LINKS, LINK_NCOL, err)) {
+        na_error_set(err, NA_EINVAL, "rows as text: nodes or links only");
+        return NULL;
+    }
+    if (write_rows_text(&w, wh, table, at, filter, nfilter, err)) {
+        free(w.buf);
+        return NULL;
+    }
+    *len = w.len;
+    return w.buf;
+}
+
+char *na__wh_topology_text(na_warehouse *wh, na_time_ms at, size_t *len, na_error *err)
+{
+    na__jw w = {0};
+    topo_meta meta = {0};
+    char tb[40];
+    int rc;
+
+    if ((rc = check_columns(NA_WH_NODES, NODE_NCOL, err)) ||
+        (rc = check_columns(NA_WH_LINKS, LINK_NCOL, err)) ||
+        (rc = na_wh_read_at(wh, NA_WH_ANALYTICS, at, "topology", meta_cb, &meta, err)))
+        goto fail;
+    na__jw_open(&w, '{');
+    na__jw_key(&w, "at");
+    if (at == NA_TIME_NOW)
+        na__jw_puts(&w, "null");
+    else
+        na__jw_string(&w, na_time_format(at, tb, sizeof(tb)));
+    na__jw_kv_str(&w, "type", "snapshot");
+    na__jw_key(&w, "name");
+    if (json_is_string(meta.name))
+        na__jw_string(&w, json_string_value(meta.name));
+    else
+        na__jw_puts(&w, "null");
+    na__jw_key(&w, "version");
+    na__jw_int(&w, (int64_t)meta.version);
+    na__jw_kv_str(&w, "timestamp",
+                  na_time_format(at == NA_TIME_NOW ? na_time_now() : at, tb, sizeof(tb)));
+    na__jw_key(&w, "nodes");
+    if ((rc = write_rows_text(&w, wh, NA_WH_NODES, at, NULL, 0, err)))
+        goto fail;
+    na__jw_key(&w, "links");
+    if ((rc = write_rows_text(&w, wh, NA_WH_LINKS, at, NULL, 0, err)))
+        goto fail;
+    na__jw_close(&w, '}');
+    json_decref(meta.name);
+    if (w.failed) {
+        free(w.buf);
+        na_error_set(err, NA_ENOMEM, "out of memory");
+        return NULL;
+    }
+    *len = w.len;
+    return w.buf;
+fail:
+    json_decref(meta.name);
+    free(w.buf);
+    return NULL;
 }

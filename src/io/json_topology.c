@@ -7,6 +7,7 @@
  * (a duplicate node id, a link to an unknown node) we walk the text to the offending value.
  */
 #include "netassure/io.h"
+#include "io/json_writer.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -1476,187 +1477,9 @@ out_free_ctx:
 
 /* ---- Export ---------------------------------------------------------------------------- */
 
-/*
- * A small JSON writer: we want the shortest decimal that reads back as the same double
- * (jansson prints 0.1 as 0.10000000000000001) and replacement characters for invalid UTF-8
- * that GML or GraphML sources may carry.
- */
-typedef struct jw {
-    char *buf;
-    size_t len, cap;
-    bool failed, pretty;
-    int depth;
-    bool first[PATH_MAX_SEGS];
-} jw;
-
-static void jw_put(jw *w, const char *s, size_t n)
-{
-    if (w->failed)
-        return;
-    if (w->cap - w->len <= n) {
-        size_t ncap = w->cap ? w->cap : 4096;
-        char *nb;
-        while (ncap - w->len <= n)
-            ncap *= 2;
-        nb = realloc(w->buf, ncap);
-        if (!nb) {
-            w->failed = true;
-            return;
-        }
-        w->buf = nb;
-        w->cap = ncap;
-    }
-    memcpy(w->buf + w->len, s, n);
-    w->len += n;
-    w->buf[w->len] = '\0';
-}
-
-static void jw_puts(jw *w, const char *s)
-{
-    jw_put(w, s, strlen(s));
-}
-
-static void jw_newline(jw *w)
-{
-    if (!w->pretty)
-        return;
-    jw_put(w, "\n", 1);
-    for (int i = 0; i < w->depth; i++)
-        jw_put(w, "  ", 2);
-}
-
-/* Before a member or an element: the comma and, when pretty, the line break. */
-static void jw_next(jw *w)
-{
-    if (!w->first[w->depth])
-        jw_put(w, ",", 1);
-    w->first[w->depth] = false;
-    jw_newline(w);
-}
-
-static void jw_open(jw *w, char ch)
-{
-    jw_put(w, &ch, 1);
-    w->depth++;
-    w->first[w->depth] = true;
-}
-
-static void jw_close(jw *w, char ch)
-{
-    bool empty = w->first[w->depth];
-
-    w->depth--;
-    if (!empty)
-        jw_newline(w);
-    jw_put(w, &ch, 1);
-}
-
-/* Length of the valid UTF-8 sequence at s (RFC 3629), 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s)
-{
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        unsigned lo = s[0] == 0xe0 ? 0xa0 : 0x80, hi = s[0] == 0xed ? 0x9f : 0xbf;
-        return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
-    }
-    if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        unsigned lo = s[0] == 0xf0 ? 0x90 : 0x80, hi = s[0] == 0xf4 ? 0x8f : 0xbf;
-        return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80 ? 4
-                                                                                       : 0;
-    }
-    return 0;
-}
-
-static void jw_string(jw *w, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    jw_put(w, "\"", 1);
-    while (*p) {
-        size_t n = utf8_seq(p);
-        char esc[8];
-        if (n == 0) {
-            jw_puts(w, "\\ufffd");
-            p++;
-            continue;
-        }
-        if (*p == '"' || *p == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)*p;
-            jw_put(w, esc, 2);
-        } else if (*p == '\n') {
-            jw_puts(w, "\\n");
-        } else if (*p == '\t') {
-            jw_puts(w, "\\t");
-        } else if (*p == '\r') {
-            jw_puts(w, "\\r");
-        } else if (*p < 0x20) {
-            snprintf(esc, sizeof(esc), "\\u%04x", *p);
-            jw_puts(w, esc);
-        } else {
-            jw_put(w, (const char *)p, n);
-        }
-        p += n;
-    }
-    jw_put(w, "\"", 1);
-}
-
-static void jw_int(jw *w, int64_t v)
-{
-    char buf[32];
-
-    snprintf(buf, sizeof(buf), "%lld", (long long)v);
-    jw_puts(w, buf);
-}
-
-/* Shortest of %.15g..%.17g that reads back exactly; `real` keeps a ".0" so it stays a real. */
-static void jw_double(jw *w, double d, bool real)
-{
-    char buf[40];
-
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, sizeof(buf), "%.*g", prec, d);
-        for (char *p = buf; *p; p++) {
-            if (*p == ',')
-                *p = '.';  /* a locale with a decimal comma */
-        }
-        if (strtod(buf, NULL) == d)
-            break;
-    }
-    if (real && !strpbrk(buf, ".eE"))
-        snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".0");
-    jw_puts(w, buf);
-}
-
-static void jw_key(jw *w, const char *key)
-{
-    jw_next(w);
-    jw_string(w, key);
-    jw_put(w, w->pretty ? ": " : ":", w->pretty ? 2 : 1);
-}
-
-static void jw_kv_str(jw *w, const char *key, const char *s)
-{
-    if (!s)
-        return;
-    jw_key(w, key);
-    jw_string(w, s);
-}
-
-static void jw_kv_num(jw *w, const char *key, double d)
-{
-    if (!isfinite(d))
-        return;
-    jw_key(w, key);
-    jw_double(w, d, false);
-}
-
 /* Writes the attributes that have a value as members of an object; false when there are none.
  * With `key`, opens "key": { first, and closes it. */
-static bool jw_attr_members(jw *w, const char *key, const na_attr *attrs, size_t n)
+static bool jw_attr_members(na__jw *w, const char *key, const na_attr *attrs, size_t n)
 {
     bool any = false;
 
@@ -1665,67 +1488,67 @@ static bool jw_attr_members(jw *w, const char *key, const na_attr *attrs, size_t
         if (v->type == NA_VAL_NULL || (v->type == NA_VAL_DOUBLE && !isfinite(v->u.d)))
             continue;
         if (!any && key) {
-            jw_key(w, key);
-            jw_open(w, '{');
+            na__jw_key(w, key);
+            na__jw_open(w, '{');
         }
         any = true;
-        jw_key(w, attrs[i].key);
+        na__jw_key(w, attrs[i].key);
         switch (v->type) {
-        case NA_VAL_BOOL: jw_puts(w, v->u.b ? "true" : "false"); break;
-        case NA_VAL_INT: jw_int(w, v->u.i); break;
-        case NA_VAL_DOUBLE: jw_double(w, v->u.d, true); break;
-        case NA_VAL_STRING: jw_string(w, v->u.s ? v->u.s : ""); break;
+        case NA_VAL_BOOL: na__jw_puts(w, v->u.b ? "true" : "false"); break;
+        case NA_VAL_INT: na__jw_int(w, v->u.i); break;
+        case NA_VAL_DOUBLE: na__jw_double(w, v->u.d, true); break;
+        case NA_VAL_STRING: na__jw_string(w, v->u.s ? v->u.s : ""); break;
         case NA_VAL_NULL: break;
         }
     }
     if (any && key)
-        jw_close(w, '}');
+        na__jw_close(w, '}');
     return any;
 }
 
-static void jw_attrs(jw *w, const na_attr *attrs, size_t n)
+static void jw_attrs(na__jw *w, const na_attr *attrs, size_t n)
 {
     jw_attr_members(w, "attributes", attrs, n);
 }
 
-static void jw_status(jw *w, na_status st, bool explicit_unknown)
+static void jw_status(na__jw *w, na_status st, bool explicit_unknown)
 {
     if (st != NA_STATUS_UNKNOWN || explicit_unknown)
-        jw_kv_str(w, "status", na_status_name(st));
+        na__jw_kv_str(w, "status", na_status_name(st));
 }
 
-static void jw_node(jw *w, const na_node *n, bool explicit_unknown)
+static void jw_node(na__jw *w, const na_node *n, bool explicit_unknown)
 {
-    jw_next(w);
-    jw_open(w, '{');
-    jw_kv_str(w, "id", n->id);
-    jw_kv_str(w, "label", n->label);
-    jw_kv_str(w, "role", n->role);
+    na__jw_next(w);
+    na__jw_open(w, '{');
+    na__jw_kv_str(w, "id", n->id);
+    na__jw_kv_str(w, "label", n->label);
+    na__jw_kv_str(w, "role", n->role);
     if (n->asn) {
-        jw_key(w, "asn");
-        jw_int(w, n->asn);
+        na__jw_key(w, "asn");
+        na__jw_int(w, n->asn);
     }
-    jw_kv_str(w, "site", n->site);
-    jw_kv_num(w, "latitude", n->latitude);
-    jw_kv_num(w, "longitude", n->longitude);
-    jw_kv_num(w, "capacity", n->capacity);
+    na__jw_kv_str(w, "site", n->site);
+    na__jw_kv_num(w, "latitude", n->latitude);
+    na__jw_kv_num(w, "longitude", n->longitude);
+    na__jw_kv_num(w, "capacity", n->capacity);
     jw_status(w, n->status, explicit_unknown);
     jw_attrs(w, n->attrs, n->n_attrs);
-    jw_close(w, '}');
+    na__jw_close(w, '}');
 }
 
-static void jw_link(jw *w, const na_link *l, bool explicit_unknown)
+static void jw_link(na__jw *w, const na_link *l, bool explicit_unknown)
 {
-    jw_next(w);
-    jw_open(w, '{');
-    jw_kv_str(w, "id", l->id);
-    jw_kv_str(w, "source", l->source);
-    jw_kv_str(w, "target", l->target);
-    jw_kv_str(w, "label", l->label);
-    jw_kv_num(w, "capacity", l->capacity);
+    na__jw_next(w);
+    na__jw_open(w, '{');
+    na__jw_kv_str(w, "id", l->id);
+    na__jw_kv_str(w, "source", l->source);
+    na__jw_kv_str(w, "target", l->target);
+    na__jw_kv_str(w, "label", l->label);
+    na__jw_kv_num(w, "capacity", l->capacity);
     jw_status(w, l->status, explicit_unknown);
     jw_attrs(w, l->attrs, l->n_attrs);
-    jw_close(w, '}');
+    na__jw_close(w, '}');
 }
 
 /*
@@ -1735,39 +1558,39 @@ static void jw_link(jw *w, const na_link *l, bool explicit_unknown)
  */
 char *na_export_json(const na_topology *topo, unsigned flags, size_t *len)
 {
-    jw w = {.pretty = (flags & NA_EXPORT_PRETTY) != 0};
+    na__jw w = {.pretty = (flags & NA_EXPORT_PRETTY) != 0};
     bool expl = (flags & NA_EXPORT_EXPLICIT) != 0;
     int64_t ts = na_topology_timestamp_ms(topo);
     char tbuf[40];
 
-    jw_open(&w, '{');
-    jw_kv_str(&w, "type", "snapshot");
-    jw_key(&w, "version");
-    jw_int(&w, (int64_t)na_topology_version(topo));
+    na__jw_open(&w, '{');
+    na__jw_kv_str(&w, "type", "snapshot");
+    na__jw_key(&w, "version");
+    na__jw_int(&w, (int64_t)na_topology_version(topo));
     if (ts) {
-        jw_key(&w, "timestamp");
+        na__jw_key(&w, "timestamp");
         if (format_rfc3339(ts, tbuf, sizeof(tbuf)))
-            jw_string(&w, tbuf);
+            na__jw_string(&w, tbuf);
         else
-            jw_int(&w, ts);
+            na__jw_int(&w, ts);
     }
     if (na_topology_name(topo) || !expl) {
-        jw_kv_str(&w, "name", na_topology_name(topo));
+        na__jw_kv_str(&w, "name", na_topology_name(topo));
     } else {
-        jw_key(&w, "name");
-        jw_puts(&w, "null");
+        na__jw_key(&w, "name");
+        na__jw_puts(&w, "null");
     }
-    jw_key(&w, "nodes");
-    jw_open(&w, '[');
+    na__jw_key(&w, "nodes");
+    na__jw_open(&w, '[');
     for (size_t i = 0; i < na_topology_node_count(topo); i++)
         jw_node(&w, na_topology_node(topo, i), expl);
-    jw_close(&w, ']');
-    jw_key(&w, "links");
-    jw_open(&w, '[');
+    na__jw_close(&w, ']');
+    na__jw_key(&w, "links");
+    na__jw_open(&w, '[');
     for (size_t i = 0; i < na_topology_link_count(topo); i++)
         jw_link(&w, na_topology_link(topo, i), expl);
-    jw_close(&w, ']');
-    jw_close(&w, '}');
+    na__jw_close(&w, ']');
+    na__jw_close(&w, '}');
     if (w.failed) {
         free(w.buf);
         return NULL;
@@ -1783,11 +1606,11 @@ char *na_export_json(const na_topology *topo, unsigned flags, size_t *len)
  */
 char *na_export_attrs_json(const na_attr *attrs, size_t n, size_t *len)
 {
-    jw w = {.pretty = false};
+    na__jw w = {.pretty = false};
 
-    jw_open(&w, '{');
+    na__jw_open(&w, '{');
     jw_attr_members(&w, NULL, attrs, n);
-    jw_close(&w, '}');
+    na__jw_close(&w, '}');
     if (w.failed) {
         free(w.buf);
         return NULL;

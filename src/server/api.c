@@ -765,17 +765,15 @@ static void handle_topology(req_ctx *c)
     if (c->has_at) {
         na_warehouse *wh = reader(c);
         na_error err;
-        json_t *doc;
         if (!wh)
             return;
         na_error_clear(&err);
-        doc = na__wh_topology_json(wh, c->at, &err);
-        if (!doc) {
+        text = na__wh_topology_text(wh, c->at, &len, &err);
+        if (!text) {
             send_failure(c, err.code ? err.code : NA_ENOMEM, &err);
             return;
         }
-        json_object_set_new(doc, "at", at_json(c));
-        send_json(c, 200, doc);
+        na__http_respond(c->resp, 200, "application/json", text, len);
         return;
     }
     /* The current version's text is built once and shared by every request until it changes. */
@@ -830,47 +828,54 @@ static void handle_topology(req_ctx *c)
     na__http_respond(c->resp, 200, "application/json", text, len);
 }
 
+/* Nodes or links as of c->at, written as text from the rows (large answers). */
+static void send_rows_text(req_ctx *c, na_wh_table table, const na__row_filter *f, size_t nf)
+{
+    na_warehouse *wh = reader(c);
+    na_error err;
+    size_t len = 0;
+    char *text;
+
+    if (!wh)
+        return;
+    na_error_clear(&err);
+    text = na__wh_rows_text(wh, table, c->at, f, nf, &len, &err);
+    if (!text) {
+        send_failure(c, err.code ? err.code : NA_ENOMEM, &err);
+        return;
+    }
+    na__http_respond(c->resp, 200, "application/json", text, len);
+}
+
 static void handle_nodes(req_ctx *c)
 {
     char role[128], site[128], status[16];
-    int qr, qs, qst, rc, i = 0;
-    rows_json r = {.conv = na__node_json_from_row};
-    na_error err;
+    int qr, qs, qst;
+    na__row_filter f[3];
+    size_t nf = 0;
 
     if ((qr = query(c, "role", role, sizeof(role))) < 0 ||
         (qs = query(c, "site", site, sizeof(site))) < 0 ||
         (qst = query(c, "status", status, sizeof(status))) < 0 || !status_ok(c, qst, status))
         return;
-    if (qr) { r.f_key[i] = "role"; r.f_val[i++] = role; }
-    if (qs) { r.f_key[i] = "site"; r.f_val[i++] = site; }
-    if (qst) { r.f_key[i] = "status"; r.f_val[i++] = status; }
-    na_error_clear(&err);
-    if ((rc = read_rows(c, NA_WH_NODES, NULL, &r, &err))) {
-        send_failure(c, rc, &err);
-        return;
-    }
-    send_json(c, 200, r.arr);
+    if (qr)
+        f[nf++] = (na__row_filter){"role", role};
+    if (qs)
+        f[nf++] = (na__row_filter){"site", site};
+    if (qst)
+        f[nf++] = (na__row_filter){"status", status};
+    send_rows_text(c, NA_WH_NODES, f, nf);
 }
 
 static void handle_links(req_ctx *c)
 {
     char status[16];
-    int qst, rc;
-    rows_json r = {.conv = na__link_json_from_row};
-    na_error err;
+    int qst;
+    na__row_filter f[1] = {{"status", status}};
 
     if ((qst = query(c, "status", status, sizeof(status))) < 0 || !status_ok(c, qst, status))
         return;
-    if (qst) {
-        r.f_key[0] = "status";
-        r.f_val[0] = status;
-    }
-    na_error_clear(&err);
-    if ((rc = read_rows(c, NA_WH_LINKS, NULL, &r, &err))) {
-        send_failure(c, rc, &err);
-        return;
-    }
-    send_json(c, 200, r.arr);
+    send_rows_text(c, NA_WH_LINKS, f, qst ? 1 : 0);
 }
 
 /* Finds the node object with `id` in result.nodes. */
