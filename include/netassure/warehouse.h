@@ -143,6 +143,16 @@ int na_wh_observe(na_warehouse *wh, na_wh_table table, const na_wh_row *rows, si
                   na_time_ms at, na_wh_observe_mode mode, na_wh_observe_stats *stats,
                   na_error *err);
 
+/*
+ * Groups what follows, until na_wh_commit, into one transaction (the daemon writes one topology
+ * version's nodes, links, sites and version row together). Writes inside keep their own
+ * semantics; a failing one rolls everything back, and na_wh_commit then returns NA_EIO.
+ * na_wh_rollback discards everything since na_wh_begin. Pairs may nest.
+ */
+int na_wh_begin(na_warehouse *wh, na_error *err);
+int na_wh_commit(na_warehouse *wh, na_error *err);
+void na_wh_rollback(na_warehouse *wh);
+
 /* Closes the current version of one item at `at` (an item that is gone). NA_ENOTFOUND if it
  * has no current version. */
 int na_wh_close_item(na_warehouse *wh, na_wh_table table, const char *id, na_time_ms at,

@@ -295,18 +295,22 @@ static void new_topology(na__daemon *d, na_warehouse *wh, na_topology *topo, na_
     json_t *meta, *data, *items;
     char *meta_text;
 
+    /* The version's rows and its version row: one transaction. */
     na_error_clear(&err);
-    if (na__wh_observe_topology(wh, topo, now, &err))
-        wh_fail(d, "topology observation", &err);
     meta = json_pack("{s:o, s:I, s:I}", "name", na_json_str(na_topology_name(topo)), "nodes",
                      (json_int_t)na_topology_node_count(topo), "links",
                      (json_int_t)na_topology_link_count(topo));
     meta_text = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
     json_decref(meta);
-    na_error_clear(&err);
-    if (meta_text &&
-        write_analytics_row(d, wh, "topology", na_topology_version(topo), meta_text, now, &err))
-        wh_fail(d, "topology version", &err);
+    if (!meta_text || na_wh_begin(wh, &err) || na__wh_observe_topology(wh, topo, now, &err) ||
+        write_analytics_row(d, wh, "topology", na_topology_version(topo), meta_text, now,
+                            &err) ||
+        na_wh_commit(wh, &err)) {
+        na_wh_rollback(wh);
+        if (!meta_text)
+            na_error_set(&err, NA_ENOMEM, "out of memory");
+        wh_fail(d, "topology observation", &err);
+    }
     free(meta_text);
 
     pthread_mutex_lock(&d->lock);

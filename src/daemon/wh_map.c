@@ -74,6 +74,10 @@ int na__wh_observe_topology(na_warehouse *wh, const na_topology *topo, na_time_m
         (rc = check_columns(NA_WH_LINKS, LINK_NCOL, err)) ||
         (rc = check_columns(NA_WH_SITES, SITE_NCOL, err)))
         return rc;
+    /* Nodes, links and sites of one version commit together (and with whatever the caller
+     * groups around them). */
+    if ((rc = na_wh_begin(wh, err)))
+        return rc;
     rows = calloc(big + 1, sizeof(*rows));
     vals = calloc((big + 1) * NODE_NCOL, sizeof(*vals));
     attrs = calloc(big + 1, sizeof(*attrs));
@@ -157,6 +161,10 @@ int na__wh_observe_topology(na_warehouse *wh, const na_topology *topo, na_time_m
     }
     rc = na_wh_observe(wh, NA_WH_SITES, rows, ns, at, NA_WH_FULL, NULL, err);
 out:
+    if (rc == NA_OK)
+        rc = na_wh_commit(wh, err);
+    else
+        na_wh_rollback(wh);
     for (size_t i = 0; attrs && i < big; i++)
         free(attrs[i]);
     free(attrs);

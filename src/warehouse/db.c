@@ -50,26 +50,63 @@ int na__db_exec(na__db *db, int id, const na_wh_value *params, size_t nparams, n
     return db->ops->exec(db, id, params, nparams, cb, ud, changes, err);
 }
 
+/*
+ * Transactions nest: only the outermost begin and commit reach the database, so several
+ * observations (nodes, links, sites of one topology version) commit together. A rollback at
+ * any depth rolls the whole transaction back; the levels above then fail to commit.
+ */
 int na__db_begin(na__db *db, na_error *err)
 {
-    int rc = db->ops->begin(db, err);
-    if (rc == NA_OK)
+    int rc;
+
+    if (db->depth > 0) {
+        if (db->aborted)
+            return na_error_set(err, NA_EIO, "warehouse: the transaction was rolled back");
+        db->depth++;
+        return NA_OK;
+    }
+    rc = db->ops->begin(db, err);
+    if (rc == NA_OK) {
         db->in_tx = true;
+        db->depth = 1;
+        db->aborted = false;
+    }
     return rc;
 }
 
 int na__db_commit(na__db *db, na_error *err)
 {
-    int rc = db->ops->commit(db, err);
-    if (rc == NA_OK)
+    int rc;
+
+    if (db->depth > 1 || (db->depth == 1 && db->aborted)) {
+        bool aborted = db->aborted;
+        if (--db->depth == 0)
+            db->aborted = false;
+        return aborted ? na_error_set(err, NA_EIO, "warehouse: the transaction was rolled back")
+                       : NA_OK;
+    }
+    rc = db->ops->commit(db, err);
+    if (rc == NA_OK) {
         db->in_tx = false;
+        db->depth = 0;
+    }
     return rc;
 }
 
 void na__db_rollback(na__db *db)
 {
-    if (!db->in_tx)
+    if (db->depth > 1) {
+        /* Roll back now (nothing of it may stay) and let the outer levels unwind. */
+        if (db->in_tx)
+            db->ops->rollback(db);
+        db->in_tx = false;
+        db->aborted = true;
+        db->depth--;
         return;
-    db->ops->rollback(db);
+    }
+    if (db->in_tx)
+        db->ops->rollback(db);
     db->in_tx = false;
+    db->depth = 0;
+    db->aborted = false;
 }

@@ -43,6 +43,8 @@ struct na__db {
     const na__db_ops *ops;
     na__db_backend backend;
     bool in_tx;
+    int depth;        /* nested begin/commit pairs inside one real transaction */
+    bool aborted;     /* an inner failure rolled the whole transaction back */
 };
 
 /*

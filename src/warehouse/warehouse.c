@@ -1238,3 +1238,26 @@ int na_wh_feedback_read(na_warehouse *wh, const char *alert_id, na_time_ms at,
         na_error_set(err, rc, "warehouse: unreadable feedback row");
     return rc;
 }
+
+int na_wh_begin(na_warehouse *wh, na_error *err)
+{
+    return na__db_begin(wh->db, err);
+}
+
+int na_wh_commit(na_warehouse *wh, na_error *err)
+{
+    int rc = na__db_commit(wh->db, err);
+
+    /* The maps followed the inner commits; if the whole did not commit they are wrong. */
+    if (rc) {
+        na__db_rollback(wh->db);
+        invalidate_all(wh);
+    }
+    return rc;
+}
+
+void na_wh_rollback(na_warehouse *wh)
+{
+    na__db_rollback(wh->db);
+    invalidate_all(wh);
+}

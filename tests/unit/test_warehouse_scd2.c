@@ -460,6 +460,78 @@ static void test_other_tables(void **state)
     na_wh_close(wh);
 }
 
+/* One config row "k" = value, as a full observation of the config table. */
+static int observe_config(na_warehouse *wh, const char *value, na_time_ms at, na_error *err)
+{
+    na_wh_value v = {.type = NA_WH_TEXT, .v.s = value};
+    na_wh_row r = {"k", &v};
+    return na_wh_observe(wh, NA_WH_CONFIG, &r, 1, at, NA_WH_FULL, NULL, err);
+}
+
+static size_t count_config(na_warehouse *wh)
+{
+    int64_t total = 0, current = 0;
+    na_error err;
+    WT_EXPECT(na_wh_count(wh, NA_WH_CONFIG, &total, &current, &err), 0, &err);
+    return (size_t)total;
+}
+
+/* Observations of several tables grouped with na_wh_begin / na_wh_commit land together or not
+ * at all. */
+static void test_grouped_transaction(void **state)
+{
+    wt_ctx *c = wt_get(state);
+    na_warehouse *wh = wt_open(c);
+    node_in n[2], dup[2];
+    na_error err;
+
+    fill(&n[0], "a", "A", 1, 1.0);
+    fill(&n[1], "b", "B", 2, 2.0);
+    /* Rolled back: neither table holds anything, and the caches agree. */
+    WT_EXPECT(na_wh_begin(wh, &err), 0, &err);
+    expect_stats(observe(wh, n, 2, T1, NA_WH_FULL), 0, 0, 2, 0);
+    WT_EXPECT(observe_config(wh, "v1", T1, &err), 0, &err);
+    na_wh_rollback(wh);
+    assert_int_equal(read_now(wh).n, 0);
+    assert_int_equal(count_config(wh), 0);
+
+    /* Committed: both. */
+    WT_EXPECT(na_wh_begin(wh, &err), 0, &err);
+    expect_stats(observe(wh, n, 2, T1, NA_WH_FULL), 0, 0, 2, 0);
+    WT_EXPECT(observe_config(wh, "v1", T1, &err), 0, &err);
+    WT_EXPECT(na_wh_commit(wh, &err), 0, &err);
+    assert_int_equal(read_now(wh).n, 2);
+    assert_int_equal(count_config(wh), 1);
+
+    /* A failing write inside (duplicate ids) takes the earlier one of the group with it. */
+    fill(&dup[0], "c", "C", 3, 3.0);
+    fill(&dup[1], "c", "C", 3, 3.0);
+    WT_EXPECT(na_wh_begin(wh, &err), 0, &err);
+    WT_EXPECT(observe_config(wh, "v2", T2, &err), 0, &err);
+    {
+        na_wh_row r[2];
+        rows_of(dup, 2, r);
+        WT_EXPECT(na_wh_observe(wh, NA_WH_NODES, r, 2, T2, NA_WH_FULL, NULL, &err), NA_EINVAL,
+                  &err);
+    }
+    /* Duplicate ids are refused before anything is written; the group is still usable. */
+    WT_EXPECT(na_wh_commit(wh, &err), 0, &err);
+    assert_int_equal(count_config(wh), 2);
+
+    /* An older observation inside a group is refused too; rolling the group back discards
+     * what it had written. */
+    WT_EXPECT(na_wh_begin(wh, &err), 0, &err);
+    WT_EXPECT(observe_config(wh, "v3", T3, &err), 0, &err);
+    WT_EXPECT(observe_config(wh, "v0", T1, &err), NA_EINVAL, &err);
+    na_wh_rollback(wh);
+    assert_int_equal(count_config(wh), 2);
+    {
+        got g = read_now(wh);
+        assert_int_equal(g.n, 2);
+    }
+    na_wh_close(wh);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +541,7 @@ int main(void)
         WT_TESTS(test_rollback_reloads_cache),
         WT_TESTS(test_reopen),
         WT_TESTS(test_other_tables),
+        WT_TESTS(test_grouped_transaction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
