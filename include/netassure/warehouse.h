@@ -42,7 +42,8 @@ na_time_ms na_time_now(void);
 /*
  * Parses an RFC 3339 time ("2026-03-08T12:00:00Z", "...12:00:00.123456+02:00", also a space
  * instead of 'T', and the warehouse's own "YYYY-MM-DD HH:MM:SS.mmm" taken as UTC) from (s, len).
- * Fractions beyond milliseconds are truncated. Returns 0 or NA_EPARSE.
+ * Fractions beyond milliseconds are truncated. Times before 1970-01-01T00:00:00Z or after the
+ * open end (9999-12-31 23:59:00) are NA_EPARSE too. Returns 0 or NA_EPARSE.
  */
 int na_time_parse(const char *s, size_t len, na_time_ms *out);
 /* Formats as RFC 3339 UTC with milliseconds: "2026-03-08T12:00:00.000Z". buf >= 32 bytes. */

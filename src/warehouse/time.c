@@ -129,7 +129,12 @@ int na_time_parse(const char *s, size_t len, na_time_ms *out)
     if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60)
         return NA_EPARSE;
     int64_t days = days_from_civil(y, mo, d);
-    *out = ((days * 86400 + h * 3600 + mi * 60 + sec) - (int64_t)off_min * 60) * 1000 + ms;
+    int64_t t = ((days * 86400 + h * 3600 + mi * 60 + sec) - (int64_t)off_min * 60) * 1000 + ms;
+    /* The warehouse's range: nothing is before the first-observation sentinel or after the open
+     * end (and -1 would read as NA_TIME_NOW). */
+    if (t < NA_TIME_FIRST || t > NA_TIME_OPEN)
+        return NA_EPARSE;
+    *out = t;
     return NA_OK;
 }
 
