@@ -483,8 +483,7 @@ char *na__wh_rows_text(na_warehouse *wh, na_wh_table table, na_time_ms at,
         free(w.buf);
         return NULL;
     }
-    *len = w.len;
-    return w.buf;
+    return na__jw_finish(&w, len);
 }
 
 char *na__wh_topology_text(na_warehouse *wh, na_time_ms at, size_t *len, na_error *err)
@@ -522,12 +521,8 @@ char *na__wh_topology_text(na_warehouse *wh, na_time_ms at, size_t *len, na_erro
         goto fail;
     na__jw_close(&w, '}');
     json_decref(meta.name);
-    if (w.failed) {
-        free(w.buf);
+    if (!na__jw_finish(&w, len))
         na_error_set(err, NA_ENOMEM, "out of memory");
-        return NULL;
-    }
-    *len = w.len;
     return w.buf;
 fail:
     json_decref(meta.name);

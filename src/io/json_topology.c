@@ -1591,13 +1591,7 @@ char *na_export_json(const na_topology *topo, unsigned flags, size_t *len)
         jw_link(&w, na_topology_link(topo, i), expl);
     na__jw_close(&w, ']');
     na__jw_close(&w, '}');
-    if (w.failed) {
-        free(w.buf);
-        return NULL;
-    }
-    if (len)
-        *len = w.len;
-    return w.buf;
+    return na__jw_finish(&w, len);
 }
 
 /*
@@ -1611,11 +1605,5 @@ char *na_export_attrs_json(const na_attr *attrs, size_t n, size_t *len)
     na__jw_open(&w, '{');
     jw_attr_members(&w, NULL, attrs, n);
     na__jw_close(&w, '}');
-    if (w.failed) {
-        free(w.buf);
-        return NULL;
-    }
-    if (len)
-        *len = w.len;
-    return w.buf;
+    return na__jw_finish(&w, len);
 }

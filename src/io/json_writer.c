@@ -181,3 +181,15 @@ void na__jw_kv_num(na__jw *w, const char *key, double d)
     na__jw_double(w, d, false);
 }
 
+
+char *na__jw_finish(na__jw *w, size_t *len)
+{
+    if (w->failed) {
+        free(w->buf);
+        w->buf = NULL;
+        return NULL;
+    }
+    if (len)
+        *len = w->len;
+    return w->buf;
+}

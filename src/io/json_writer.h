@@ -41,5 +41,7 @@ void na__jw_key(na__jw *w, const char *key);
 /* "key": "s" when s is not NULL; "key": d when d is finite. */
 void na__jw_kv_str(na__jw *w, const char *key, const char *s);
 void na__jw_kv_num(na__jw *w, const char *key, double d);
+/* The text (the caller frees it) and its length; NULL when something failed (buffer freed). */
+char *na__jw_finish(na__jw *w, size_t *len);
 
 #endif

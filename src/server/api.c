@@ -255,6 +255,29 @@ static int read_rows(req_ctx *c, na_wh_table t, const char *id, rows_json *r, na
     return rc;
 }
 
+/* The one item `id` of a table as of c->at as an API object; NULL after sending 404 or the
+ * failure. */
+static json_t *read_one(req_ctx *c, na_wh_table t, const char *id,
+                        json_t *(*conv)(const na_wh_version *v), const char *what)
+{
+    rows_json r = {.conv = conv};
+    na_error err;
+    json_t *o;
+    int rc;
+
+    na_error_clear(&err);
+    if ((rc = read_rows(c, t, id, &r, &err))) {
+        send_failure(c, rc, &err);
+        return NULL;
+    }
+    o = json_incref(json_array_get(r.arr, 0));
+    json_decref(r.arr);
+    if (!o)
+        na__http_error(c->resp, 404, "not_found", "no %s %s%s", what, id,
+                       c->has_at ? " at that time" : "");
+    return o;
+}
+
 /* Sorts an array of objects by a time member, newest first, and cuts it to `limit`. */
 static const char *sort_key;
 
@@ -575,7 +598,6 @@ static bool valid_id(const char *id)
 
 static void handle_alert(req_ctx *c, const char *id)
 {
-    rows_json r = {.conv = na__alert_json_from_row};
     history_ctx h;
     json_t *alert = NULL, *fb;
     na_warehouse *wh;
@@ -591,19 +613,8 @@ static void handle_alert(req_ctx *c, const char *id)
             alert = na__alert_json(a);
         pthread_mutex_unlock(&c->d->lock);
     }
-    if (!alert) {
-        if ((rc = read_rows(c, NA_WH_ALERTS, id, &r, &err))) {
-            send_failure(c, rc, &err);
-            return;
-        }
-        alert = json_incref(json_array_get(r.arr, 0));
-        json_decref(r.arr);
-    }
-    if (!alert) {
-        na__http_error(c->resp, 404, "not_found", "no alert %s%s", id,
-                       c->has_at ? " at that time" : "");
+    if (!alert && !(alert = read_one(c, NA_WH_ALERTS, id, na__alert_json_from_row, "alert")))
         return;
-    }
     if (!(wh = reader(c))) {
         json_decref(alert);
         return;
@@ -893,7 +904,6 @@ static json_t *result_node(json_t *result, const char *id)
 
 static void handle_node(req_ctx *c, const char *id)
 {
-    rows_json r = {.conv = na__node_json_from_row};
     rows_json lr = {.conv = na__link_json_from_row};
     json_t *node, *links, *neighbors, *an, *l;
     static const char *const kinds[] = {"centrality", "structure", "communities", "robustness",
@@ -903,17 +913,8 @@ static void handle_node(req_ctx *c, const char *id)
     int rc;
 
     na_error_clear(&err);
-    if ((rc = read_rows(c, NA_WH_NODES, id, &r, &err))) {
-        send_failure(c, rc, &err);
+    if (!(node = read_one(c, NA_WH_NODES, id, na__node_json_from_row, "node")))
         return;
-    }
-    node = json_incref(json_array_get(r.arr, 0));
-    json_decref(r.arr);
-    if (!node) {
-        na__http_error(c->resp, 404, "not_found", "no node %s%s", id,
-                       c->has_at ? " at that time" : "");
-        return;
-    }
     if ((rc = read_rows(c, NA_WH_LINKS, NULL, &lr, &err))) {
         json_decref(node);
         send_failure(c, rc, &err);
