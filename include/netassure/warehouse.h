@@ -151,6 +151,10 @@ int na_wh_observe(na_warehouse *wh, na_wh_table table, const na_wh_row *rows, si
  * na_wh_rollback discards everything since na_wh_begin. Pairs may nest.
  */
 int na_wh_begin(na_warehouse *wh, na_error *err);
+/* A read-only transaction: the reads until na_wh_commit see one snapshot of the warehouse
+ * (SQLite: deferred transaction in WAL mode; PostgreSQL: REPEATABLE READ), without blocking
+ * the writer. */
+int na_wh_begin_read(na_warehouse *wh, na_error *err);
 int na_wh_commit(na_warehouse *wh, na_error *err);
 void na_wh_rollback(na_warehouse *wh);
 

@@ -1136,6 +1136,7 @@ int na__daemon_run(na__daemon_config *cfg, const char *listen_override, bool qui
     pthread_mutex_init(&d->lock, NULL);
     pthread_mutex_init(&d->igraph_lock, NULL);
     pthread_mutex_init(&d->topo_json_lock, NULL);
+    pthread_mutex_init(&d->topo_cache.lock, NULL);
     pthread_cond_init(&d->wake, NULL);
     pthread_cond_init(&d->done, NULL);
     pthread_key_create(&d->reader_key, reader_close);
@@ -1224,6 +1225,7 @@ out_close:
     na_topology_unref(d->analysis_request);
     na_topology_unref(d->topo);
     free(d->topo_json);
+    na__text_cache_free(&d->topo_cache);
     json_decref(d->branding);
     json_decref(d->banners);
 out_free:

@@ -55,6 +55,22 @@ typedef struct na__source_state {
     na_time_ms next_check;
 } na__source_state;
 
+/* Texts of past topology versions for GET /topology?at= (daemon/wh_map.c). */
+#define NA__TEXT_CACHE_SIZE 4
+typedef struct na__text_cache {
+    pthread_mutex_t lock;
+    struct {
+        int64_t version;
+        na_time_ms from;
+        char *tail;
+        size_t len;
+        uint64_t used;
+    } e[NA__TEXT_CACHE_SIZE];
+    uint64_t clock, hits, misses;
+} na__text_cache;
+
+void na__text_cache_free(na__text_cache *c);
+
 /* A write the API asks of the engine; the worker thread waits for it. */
 typedef enum na__cmd_kind { NA_CMD_ACK = 0, NA_CMD_FEEDBACK, NA_CMD_CONFIG } na__cmd_kind;
 
@@ -105,6 +121,7 @@ typedef struct na__daemon {
     pthread_key_t reader_key;            /* per-worker read-only warehouse handle */
     atomic_ulong wh_errors;
     na_time_ms analytics_written_at;     /* engine only: newest observation of the analytics table */
+    na__text_cache topo_cache;           /* GET /topology?at= texts by version */
 } na__daemon;
 
 /* Runs `netassure serve` with a loaded configuration until SIGINT / SIGTERM; exit code. */
@@ -151,7 +168,8 @@ char *na__wh_rows_text(na_warehouse *wh, na_wh_table table, na_time_ms at,
                        const na__row_filter *filter, size_t nfilter, size_t *len, na_error *err);
 /* GET /topology?at= as text (members "at", "type", "name", "version", "timestamp", "nodes",
  * "links"); malloc'd, NULL on error. */
-char *na__wh_topology_text(na_warehouse *wh, na_time_ms at, size_t *len, na_error *err);
+char *na__wh_topology_text(na_warehouse *wh, na_time_ms at, na__text_cache *cache, size_t *len,
+                           na_error *err);
 /* The topology as of `at` as a snapshot (for diff). */
 int na__wh_topology_at(na_warehouse *wh, na_time_ms at, na_topology **out, na_error *err);
 

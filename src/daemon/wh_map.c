@@ -266,6 +266,8 @@ static int collect_cb(const na_wh_version *v, void *ud)
 typedef struct topo_meta {
     json_int_t version;
     json_t *name;
+    bool found;
+    na_time_ms from;
 } topo_meta;
 
 static int meta_cb(const na_wh_version *v, void *ud)
@@ -274,13 +276,15 @@ static int meta_cb(const na_wh_version *v, void *ud)
     size_t n;
     const na_wh_column *cols = na_wh_table_columns(NA_WH_ANALYTICS, &n);
 
+    m->found = true;
+    m->from = v->valid_from;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(cols[i].name, "topology_version") == 0 && v->row.values[i].type == NA_WH_INT)
             m->version = v->row.values[i].v.i;
         if (strcmp(cols[i].name, "result") == 0 && v->row.values[i].type == NA_WH_TEXT) {
             json_t *r = json_loads(v->row.values[i].v.s, 0, NULL);
             json_t *name = json_object_get(r, "name");
-            if (json_is_string(name))
+            if (json_is_string(name) && !m->name)
                 m->name = json_incref(name);
             json_decref(r);
         }
@@ -486,17 +490,115 @@ char *na__wh_rows_text(na_warehouse *wh, na_wh_table table, na_time_ms at,
     return na__jw_finish(&w, len);
 }
 
-char *na__wh_topology_text(na_warehouse *wh, na_time_ms at, size_t *len, na_error *err)
+/* The cached nodes-and-links text of version (version, from), copied; NULL when absent. */
+static char *cache_get(na__text_cache *c, int64_t version, na_time_ms from, size_t *len)
+{
+    char *copy = NULL;
+
+    if (!c)
+        return NULL;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < NA__TEXT_CACHE_SIZE; i++) {
+        if (c->e[i].tail && c->e[i].version == version && c->e[i].from == from) {
+            copy = malloc(c->e[i].len + 1);
+            if (copy) {
+                memcpy(copy, c->e[i].tail, c->e[i].len + 1);
+                *len = c->e[i].len;
+                c->e[i].used = ++c->clock;
+                c->hits++;
+            }
+            break;
+        }
+    }
+    if (!copy)
+        c->misses++;
+    pthread_mutex_unlock(&c->lock);
+    return copy;
+}
+
+/* Keeps a copy in the least recently used slot (a failed copy just caches nothing). */
+static void cache_put(na__text_cache *c, int64_t version, na_time_ms from, const char *tail,
+                      size_t len)
+{
+    size_t victim = 0;
+    char *copy;
+
+    if (!c || !(copy = malloc(len + 1)))
+        return;
+    memcpy(copy, tail, len + 1);
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 1; i < NA__TEXT_CACHE_SIZE; i++)
+        if (c->e[i].used < c->e[victim].used)
+            victim = i;
+    free(c->e[victim].tail);
+    c->e[victim].tail = copy;
+    c->e[victim].len = len;
+    c->e[victim].version = version;
+    c->e[victim].from = from;
+    c->e[victim].used = ++c->clock;
+    pthread_mutex_unlock(&c->lock);
+}
+
+void na__text_cache_free(na__text_cache *c)
+{
+    for (size_t i = 0; i < NA__TEXT_CACHE_SIZE; i++)
+        free(c->e[i].tail);
+    memset(c->e, 0, sizeof(c->e));
+}
+
+/* `{"nodes":[...],"links":[...]}` as of `at`. */
+static char *nodes_links_text(na_warehouse *wh, na_time_ms at, size_t *len, na_error *err)
+{
+    na__jw t = {0};
+
+    na__jw_open(&t, '{');
+    na__jw_key(&t, "nodes");
+    if (write_rows_text(&t, wh, NA_WH_NODES, at, NULL, 0, err))
+        goto fail;
+    na__jw_key(&t, "links");
+    if (write_rows_text(&t, wh, NA_WH_LINKS, at, NULL, 0, err))
+        goto fail;
+    na__jw_close(&t, '}');
+    if (na__jw_finish(&t, len))
+        return t.buf;
+    na_error_set(err, NA_ENOMEM, "out of memory");
+    return NULL;
+fail:
+    free(t.buf);
+    return NULL;
+}
+
+/*
+ * The rows valid at any time inside one topology version are the same (a version is made only
+ * by an observation that changed something, and its rows and version row commit together), so
+ * the nodes-and-links text is cached by (version, the version row's valid_from); the reads run
+ * in one snapshot so the version row and the rows always belong together.
+ */
+char *na__wh_topology_text(na_warehouse *wh, na_time_ms at, na__text_cache *cache, size_t *len,
+                           na_error *err)
 {
     na__jw w = {0};
     topo_meta meta = {0};
-    char tb[40];
+    char tb[40], *tail = NULL;
+    size_t tail_len = 0;
     int rc;
 
     if ((rc = check_columns(NA_WH_NODES, NODE_NCOL, err)) ||
         (rc = check_columns(NA_WH_LINKS, LINK_NCOL, err)) ||
-        (rc = na_wh_read_at(wh, NA_WH_ANALYTICS, at, "topology", meta_cb, &meta, err)))
+        (rc = na_wh_begin_read(wh, err)))
+        return NULL;
+    if ((rc = na_wh_read_at(wh, NA_WH_ANALYTICS, at, "topology", meta_cb, &meta, err)))
         goto fail;
+    if (meta.found)
+        tail = cache_get(cache, meta.version, meta.from, &tail_len);
+    if (!tail) {
+        if (!(tail = nodes_links_text(wh, at, &tail_len, err)))
+            goto fail;
+        if (meta.found)
+            cache_put(cache, meta.version, meta.from, tail, tail_len);
+    }
+    if ((rc = na_wh_commit(wh, err)))
+        goto fail_done;
     na__jw_open(&w, '{');
     na__jw_key(&w, "at");
     if (at == NA_TIME_NOW)
@@ -513,19 +615,18 @@ char *na__wh_topology_text(na_warehouse *wh, na_time_ms at, size_t *len, na_erro
     na__jw_int(&w, (int64_t)meta.version);
     na__jw_kv_str(&w, "timestamp",
                   na_time_format(at == NA_TIME_NOW ? na_time_now() : at, tb, sizeof(tb)));
-    na__jw_key(&w, "nodes");
-    if ((rc = write_rows_text(&w, wh, NA_WH_NODES, at, NULL, 0, err)))
-        goto fail;
-    na__jw_key(&w, "links");
-    if ((rc = write_rows_text(&w, wh, NA_WH_LINKS, at, NULL, 0, err)))
-        goto fail;
-    na__jw_close(&w, '}');
+    /* The tail is an object of its own: its members follow ours. */
+    na__jw_put(&w, ",", 1);
+    na__jw_put(&w, tail + 1, tail_len - 1);
+    free(tail);
     json_decref(meta.name);
     if (!na__jw_finish(&w, len))
         na_error_set(err, NA_ENOMEM, "out of memory");
     return w.buf;
 fail:
+    na_wh_rollback(wh);
+fail_done:
+    free(tail);
     json_decref(meta.name);
-    free(w.buf);
     return NULL;
 }

@@ -779,7 +779,7 @@ static void handle_topology(req_ctx *c)
         if (!wh)
             return;
         na_error_clear(&err);
-        text = na__wh_topology_text(wh, c->at, &len, &err);
+        text = na__wh_topology_text(wh, c->at, &c->d->topo_cache, &len, &err);
         if (!text) {
             send_failure(c, err.code ? err.code : NA_ENOMEM, &err);
             return;

@@ -74,6 +74,21 @@ int na__db_begin(na__db *db, na_error *err)
     return rc;
 }
 
+int na__db_begin_read(na__db *db, na_error *err)
+{
+    int rc;
+
+    if (db->depth > 0)
+        return na__db_begin(db, err); /* inside a transaction: it already has a snapshot */
+    rc = db->ops->begin_read(db, err);
+    if (rc == NA_OK) {
+        db->in_tx = true;
+        db->depth = 1;
+        db->aborted = false;
+    }
+    return rc;
+}
+
 int na__db_commit(na__db *db, na_error *err)
 {
     int rc;

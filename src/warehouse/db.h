@@ -34,6 +34,8 @@ typedef struct na__db_ops {
     int (*exec)(na__db *db, int id, const na_wh_value *params, size_t nparams, na__db_row_cb cb,
                 void *ud, int64_t *changes, na_error *err);
     int (*begin)(na__db *db, na_error *err);
+    /* A read-only transaction: one consistent snapshot for several statements, no write lock. */
+    int (*begin_read)(na__db *db, na_error *err);
     int (*commit)(na__db *db, na_error *err);
     int (*rollback)(na__db *db);
 } na__db_ops;
@@ -68,6 +70,7 @@ int na__db_exec(na__db *db, int id, const na_wh_value *params, size_t nparams, n
                 void *ud, int64_t *changes, na_error *err);
 /* One transaction at a time; SQLite takes the write lock at begin (BEGIN IMMEDIATE). */
 int na__db_begin(na__db *db, na_error *err);
+int na__db_begin_read(na__db *db, na_error *err);
 int na__db_commit(na__db *db, na_error *err);
 /* Rolls back when a transaction is open; safe to call when none is. */
 void na__db_rollback(na__db *db);

@@ -196,6 +196,13 @@ static int pg_begin(na__db *db, na_error *err)
     return pg_exec_script(db, "BEGIN", err);
 }
 
+static int pg_begin_read(na__db *db, na_error *err)
+{
+    /* READ COMMITTED would take a new snapshot per statement; reads that belong together
+     * (a version row, then its nodes and links) need one. */
+    return pg_exec_script(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
+}
+
 static int pg_commit(na__db *db, na_error *err)
 {
     return pg_exec_script(db, "COMMIT", err);
@@ -212,6 +219,7 @@ static const na__db_ops pg_ops = {
     .prepare = pg_prepare,
     .exec = pg_exec,
     .begin = pg_begin,
+    .begin_read = pg_begin_read,
     .commit = pg_commit,
     .rollback = pg_rollback,
 };

@@ -148,6 +148,12 @@ static int sqlite_begin(na__db *db, na_error *err)
     return sqlite_exec_script(db, "BEGIN IMMEDIATE", err);
 }
 
+static int sqlite_begin_read(na__db *db, na_error *err)
+{
+    /* DEFERRED: the first SELECT fixes the snapshot (WAL), the writer is never blocked. */
+    return sqlite_exec_script(db, "BEGIN DEFERRED", err);
+}
+
 static int sqlite_commit(na__db *db, na_error *err)
 {
     return sqlite_exec_script(db, "COMMIT", err);
@@ -164,6 +170,7 @@ static const na__db_ops sqlite_ops = {
     .prepare = sqlite_prepare,
     .exec = sqlite_exec,
     .begin = sqlite_begin,
+    .begin_read = sqlite_begin_read,
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
 };

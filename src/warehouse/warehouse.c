@@ -1244,6 +1244,11 @@ int na_wh_begin(na_warehouse *wh, na_error *err)
     return na__db_begin(wh->db, err);
 }
 
+int na_wh_begin_read(na_warehouse *wh, na_error *err)
+{
+    return na__db_begin_read(wh->db, err);
+}
+
 int na_wh_commit(na_warehouse *wh, na_error *err)
 {
     int rc = na__db_commit(wh->db, err);

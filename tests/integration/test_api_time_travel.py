@@ -290,6 +290,23 @@ def run(d, label, net, files, pg_url):
         except (sqlite3.Error, RuntimeError) as e:
             check(False, f"{tag} SQL on the warehouse", repr(e))
 
+    # Asked again, in the reverse order and at other times inside the same intervals (the daemon
+    # caches the text of past versions): each answer is still that interval's state, and the
+    # same bytes as the first answer apart from "at" and "timestamp".
+    first = {}
+    for name, version, p in points:
+        first[name] = c.doc("/topology", {"at": napi.fmt_time(p)}) or {}
+    for name, version, p in reversed(points):
+        for shift_ms in (1, 150):
+            at = napi.fmt_time(p - timedelta(milliseconds=shift_ms))
+            again = c.doc("/topology", {"at": at}) or {}
+            check(again.get("at") == at and again.get("version") == version,
+                  f"[{label}] /topology again at {name} ({at}): at and version",
+                  (again.get("at"), again.get("version"), version))
+            strip = lambda d: {k: v for k, v in d.items() if k not in ("at", "timestamp")}  # noqa: E731
+            check(strip(again) == strip(first[name]),
+                  f"[{label}] /topology again at {name}: same state as before")
+
     # Before t1: the items of the first observation are valid from 1970 (seed 004).
     early = "2000-01-01T00:00:00Z"
     topo = c.doc("/topology", {"at": early}) or {}
