@@ -55,7 +55,8 @@ int na__db_exec(na__db *db, int id, const na_wh_value *params, size_t nparams, n
  * observations (nodes, links, sites of one topology version) commit together. A rollback at
  * any depth rolls the whole transaction back; the levels above then fail to commit.
  */
-int na__db_begin(na__db *db, na_error *err)
+/* Opens a level: the outermost one with `start` (read-write or read-only), inner ones count. */
+static int begin_level(na__db *db, int (*start)(na__db *db, na_error *err), na_error *err)
 {
     int rc;
 
@@ -65,7 +66,7 @@ int na__db_begin(na__db *db, na_error *err)
         db->depth++;
         return NA_OK;
     }
-    rc = db->ops->begin(db, err);
+    rc = start(db, err);
     if (rc == NA_OK) {
         db->in_tx = true;
         db->depth = 1;
@@ -74,19 +75,15 @@ int na__db_begin(na__db *db, na_error *err)
     return rc;
 }
 
+int na__db_begin(na__db *db, na_error *err)
+{
+    return begin_level(db, db->ops->begin, err);
+}
+
+/* Inside a transaction the reads already share its snapshot. */
 int na__db_begin_read(na__db *db, na_error *err)
 {
-    int rc;
-
-    if (db->depth > 0)
-        return na__db_begin(db, err); /* inside a transaction: it already has a snapshot */
-    rc = db->ops->begin_read(db, err);
-    if (rc == NA_OK) {
-        db->in_tx = true;
-        db->depth = 1;
-        db->aborted = false;
-    }
-    return rc;
+    return begin_level(db, db->ops->begin_read, err);
 }
 
 int na__db_commit(na__db *db, na_error *err)
