@@ -202,11 +202,6 @@ static int raise_finding(na__alert_store *s, const na__rule_config *r, finding *
     return note_change(c, a);
 }
 
-static const char *vid(const na_analysis *a, size_t v)
-{
-    return na_topology_node(a->topo, v)->id;
-}
-
 static int eval_rule(na__alert_store *s, const na__rule_config *r, const na_analysis *a,
                      na_time_ms now, changes *c)
 {
@@ -280,7 +275,6 @@ static int eval_rule(na__alert_store *s, const na__rule_config *r, const na_anal
             rc = raise_finding(s, r, &f, now, c);
         }
     }
-    (void)vid;
     return rc;
 }
 

@@ -47,7 +47,6 @@ void na__bundle_unref(na__analysis_bundle *b)
     na_analysis_free(&b->a);
     for (size_t i = 0; i < 7; i++)
         free(b->kind_json[i]);
-    free(b->clusters_json);
     free(b);
 }
 
@@ -253,11 +252,10 @@ out:
 
 /* ---- the engine ------------------------------------------------------------------------------ */
 
-static void wh_fail(na__daemon *d, const char *what, const na_error *err)
+static void wh_fail(const char *what, const na_error *err)
 {
     char buf[700];
 
-    atomic_fetch_add(&d->wh_errors, 1);
     na_log(NA_LOG_ERROR, "warehouse: %s: %s", what, na_error_format(err, buf, sizeof(buf)));
 }
 
@@ -309,14 +307,13 @@ static void new_topology(na__daemon *d, na_warehouse *wh, na_topology *topo, na_
         na_wh_rollback(wh);
         if (!meta_text)
             na_error_set(&err, NA_ENOMEM, "out of memory");
-        wh_fail(d, "topology observation", &err);
+        wh_fail("topology observation", &err);
     }
     free(meta_text);
 
     pthread_mutex_lock(&d->lock);
     na_topology_unref(d->topo);
     d->topo = na_topology_ref(topo);
-    d->topo_at = now;
     free(d->topo_json);
     d->topo_json = NULL;
     d->last_update = now;
@@ -395,7 +392,7 @@ static void check_sources(na__daemon *d, na_warehouse *wh, bool force)
             /* Same content: an observation that only touches meta_last_checked. */
             na_error_clear(&err);
             if (na__wh_observe_topology(wh, merged, now, &err))
-                wh_fail(d, "topology observation", &err);
+                wh_fail("topology observation", &err);
             na_log(NA_LOG_DEBUG, "sources reloaded, topology unchanged");
         }
     } else {
@@ -411,7 +408,7 @@ typedef int (*row_of_fn)(const void *list, size_t i, const char **id, na_wh_valu
                          char **scratch);
 
 /* Writes n items of a list as one partial observation of `table` at `at`; failures logged. */
-static void write_rows(na__daemon *d, na_warehouse *wh, na_wh_table table, const void *list,
+static void write_rows(na_warehouse *wh, na_wh_table table, const void *list,
                        size_t n, row_of_fn row_of, na_time_ms at)
 {
     size_t ncols;
@@ -429,19 +426,19 @@ static void write_rows(na__daemon *d, na_warehouse *wh, na_wh_table table, const
     na_error_clear(&err);
     if (!rows || !vals || !scratch) {
         na_error_set(&err, NA_ENOMEM, "out of memory");
-        wh_fail(d, na_wh_table_name(table), &err);
+        wh_fail(na_wh_table_name(table), &err);
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
         rows[i].values = vals + i * ncols;
         if (row_of(list, i, &rows[i].id, vals + i * ncols, &scratch[i])) {
             na_error_set(&err, NA_ENOMEM, "%s row", na_wh_table_name(table));
-            wh_fail(d, na_wh_table_name(table), &err);
+            wh_fail(na_wh_table_name(table), &err);
             goto out;
         }
     }
     if (na_wh_observe(wh, table, rows, n, at, NA_WH_PARTIAL, NULL, &err))
-        wh_fail(d, na_wh_table_name(table), &err);
+        wh_fail(na_wh_table_name(table), &err);
 out:
     for (size_t i = 0; scratch && i < n; i++)
         free(scratch[i]);
@@ -468,13 +465,13 @@ static int anomaly_row_of(const void *list, size_t i, const char **id, na_wh_val
     return na__anomaly_row(a, values, scratch);
 }
 
-static void write_alerts(na__daemon *d, na_warehouse *wh, na__alert **list, size_t n,
+static void write_alerts(na_warehouse *wh, na__alert **list, size_t n,
                          na_time_ms at)
 {
-    write_rows(d, wh, NA_WH_ALERTS, list, n, alert_row_of, at);
+    write_rows(wh, NA_WH_ALERTS, list, n, alert_row_of, at);
 }
 
-static void write_metrics(na__daemon *d, na_warehouse *wh, const na__analysis_bundle *b)
+static void write_metrics(na_warehouse *wh, const na__analysis_bundle *b)
 {
     const na_analysis *a = &b->a;
     size_t n = na_topology_node_count(a->topo), k = 0;
@@ -483,7 +480,7 @@ static void write_metrics(na__daemon *d, na_warehouse *wh, const na__analysis_bu
 
     if (!s)
         return;
-#define NET(nm, val) s[k++] = (na_wh_sample){NULL, nm, b->topo_at, (double)(val)}
+#define NET(nm, val) s[k++] = (na_wh_sample){NULL, nm, na_topology_timestamp_ms(b->a.topo), (double)(val)}
     NET("nodes", n);
     NET("links", na_topology_link_count(a->topo));
     if (a->kinds & NA_ANALYSIS_ROBUSTNESS)
@@ -497,23 +494,23 @@ static void write_metrics(na__daemon *d, na_warehouse *wh, const na__analysis_bu
     for (size_t v = 0; v < n; v++) {
         const char *id = na_topology_node(a->topo, v)->id;
         if ((a->kinds & NA_ANALYSIS_ROBUSTNESS) && isfinite(a->rob.importance[v]))
-            s[k++] = (na_wh_sample){id, "importance", b->topo_at, a->rob.importance[v]};
+            s[k++] = (na_wh_sample){id, "importance", na_topology_timestamp_ms(b->a.topo), a->rob.importance[v]};
         if (a->kinds & NA_ANALYSIS_CENTRALITY) {
             if (isfinite(a->cent.betweenness[v]))
-                s[k++] = (na_wh_sample){id, "betweenness", b->topo_at, a->cent.betweenness[v]};
-            s[k++] = (na_wh_sample){id, "degree", b->topo_at, (double)a->cent.degree[v]};
+                s[k++] = (na_wh_sample){id, "betweenness", na_topology_timestamp_ms(b->a.topo), a->cent.betweenness[v]};
+            s[k++] = (na_wh_sample){id, "degree", na_topology_timestamp_ms(b->a.topo), (double)a->cent.degree[v]};
         }
     }
     na_error_clear(&err);
     if (na_wh_metrics_append(wh, s, k, &err))
-        wh_fail(d, "metrics", &err);
+        wh_fail("metrics", &err);
     free(s);
 }
 
-static void write_anomalies(na__daemon *d, na_warehouse *wh, na__anomaly *list, size_t n)
+static void write_anomalies(na_warehouse *wh, na__anomaly *list, size_t n)
 {
     if (n)
-        write_rows(d, wh, NA_WH_ANOMALIES, list, n, anomaly_row_of, list[0].detected_at);
+        write_rows(wh, NA_WH_ANOMALIES, list, n, anomaly_row_of, list[0].detected_at);
 }
 
 static void add_anomalies(na__daemon *d, na__anomaly *list, size_t n)
@@ -546,10 +543,10 @@ static void process_analysis(na__daemon *d, na_warehouse *wh, na__analysis_bundl
         const char *kind = na_analysis_kind_name(1u << bit);
         na_error_clear(&err);
         if (b->kind_json[bit] &&
-            write_analytics_row(d, wh, kind, b->version, b->kind_json[bit], b->topo_at, &err))
-            wh_fail(d, kind, &err);
+            write_analytics_row(d, wh, kind, na_topology_version(b->a.topo), b->kind_json[bit], na_topology_timestamp_ms(b->a.topo), &err))
+            wh_fail(kind, &err);
     }
-    write_metrics(d, wh, b);
+    write_metrics(wh, b);
 
     pthread_mutex_lock(&d->lock);
     na__bundle_unref(d->bundle);
@@ -559,7 +556,7 @@ static void process_analysis(na__daemon *d, na_warehouse *wh, na__analysis_bundl
                            &n_changed))
         na_log(NA_LOG_ERROR, "alert evaluation ran out of memory");
     /* Rows and events are built under the lock: the alerts may change as soon as it drops. */
-    write_alerts(d, wh, changed, n_changed, now);
+    write_alerts(wh, changed, n_changed, now);
     for (size_t i = 0; i < n_changed; i++) {
         json_t *aj = na__alert_json(changed[i]);
         na__daemon_publish(d, "alert", changed[i]->node_id, changed[i]->severity, aj);
@@ -576,7 +573,7 @@ static void process_analysis(na__daemon *d, na_warehouse *wh, na__analysis_bundl
                                            &found, &n_found))
             na_log(NA_LOG_ERROR, "detector %s ran out of memory", d->cfg.detectors[i].type);
         if (n_found) {
-            write_anomalies(d, wh, found, n_found);
+            write_anomalies(wh, found, n_found);
             for (size_t k = 0; k < n_found; k++)
                 na__daemon_publish(d, "anomaly",
                                    found[k].n_node_ids ? found[k].node_ids[0] : NULL, NULL,
@@ -588,7 +585,7 @@ static void process_analysis(na__daemon *d, na_warehouse *wh, na__analysis_bundl
     }
 
     data = json_pack("{s:I, s:s, s:f, s:o, s:o, s:o}", "topology_version",
-                     (json_int_t)b->version, "computed_at", "", "duration_ms", b->duration_ms,
+                     (json_int_t)na_topology_version(b->a.topo), "computed_at", "", "duration_ms", b->duration_ms,
                      "efficiency",
                      (b->a.kinds & NA_ANALYSIS_ROBUSTNESS) ? na_json_real(b->a.rob.efficiency)
                                                            : json_null(),
@@ -663,7 +660,7 @@ static void run_command(na__daemon *d, na_warehouse *wh, na__command *c)
             c->rc = na_error_set(&c->err, NA_ENOTFOUND, "no alert %s", c->alert_id);
         } else if ((c->rc = na__alert_ack(a, json_is_string(by) ? json_string_value(by) : NULL,
                                           now, &c->err)) == NA_OK) {
-            write_alerts(d, wh, &a, 1, now);
+            write_alerts(wh, &a, 1, now);
             c->output = na__alert_json(a);
             na__daemon_publish(d, "alert", a->node_id, a->severity, na__alert_json(a));
         }
@@ -804,7 +801,7 @@ static void *engine_main(void *arg)
             na_error err;
             na_error_clear(&err);
             if (na_wh_metrics_apply_retention(wh, na_time_now(), &d->cfg.retention, &rs, &err))
-                wh_fail(d, "metric retention", &err);
+                wh_fail("metric retention", &err);
             else if (rs.raw_folded || rs.buckets_deleted)
                 na_log(NA_LOG_INFO, "metric retention: %zu samples folded into %zu buckets, "
                                     "%zu old buckets deleted",
@@ -860,19 +857,15 @@ static na__analysis_bundle *analyse(na__daemon *d, na_topology *topo)
         return NULL;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    b->version = na_topology_version(topo);
-    b->topo_at = na_topology_timestamp_ms(topo);
     b->computed_at = na_time_now();
     b->duration_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     for (unsigned bit = 0; bit < 7; bit++) {
         json_t *doc = na_analysis_json(&b->a, 1u << bit, NULL);
         json_object_del(doc, "topology");
         b->kind_json[bit] = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-        if (bit == 5)
-            b->clusters_json = json_dumps(json_object_get(doc, "clusters"), JSON_COMPACT);
         json_decref(doc);
     }
-    na_log(NA_LOG_INFO, "analytics of version %llu: %.1f ms", (unsigned long long)b->version,
+    na_log(NA_LOG_INFO, "analytics of version %llu: %.1f ms", (unsigned long long)na_topology_version(b->a.topo),
            b->duration_ms);
     return b;
 }
@@ -984,10 +977,6 @@ static int load_alert_cb(const na_wh_version *v, void *ud)
 {
     return na__alert_store_load_row(ud, v) ? 1 : 0;
 }
-
-typedef struct anomaly_loader {
-    na__daemon *d;
-} anomaly_loader;
 
 static int load_anomaly_cb(const na_wh_version *v, void *ud)
 {

@@ -32,13 +32,11 @@
 /* One analysis of one topology version, immutable once published; shared by reference. */
 typedef struct na__analysis_bundle {
     atomic_int refs;
-    na_analysis a;                       /* a.topo is the analysed version */
-    uint64_t version;
-    na_time_ms topo_at;                  /* when that version was observed */
+    na_analysis a;                       /* a.topo: the analysed version, its number and
+                                            observation time (na_topology_timestamp_ms) */
     na_time_ms computed_at;
     double duration_ms;
     char *kind_json[7];                  /* GET /analytics/{kind} "result" texts, by kind bit */
-    char *clusters_json;                 /* the clusters array text */
 } na__analysis_bundle;
 
 na__analysis_bundle *na__bundle_ref(na__analysis_bundle *b);
@@ -97,8 +95,8 @@ typedef struct na__daemon {
     pthread_mutex_t lock;                /* guards everything below up to `stop` */
     pthread_cond_t wake;                 /* engine: commands, analysis results, stop */
     pthread_cond_t done;                 /* workers: command completion */
-    na_topology *topo;                   /* current merged version (NULL before the first) */
-    na_time_ms topo_at;
+    na_topology *topo;                   /* current merged version (NULL before the first);
+                                            observed at na_topology_timestamp_ms(topo) */
     char *topo_json;                     /* cached GET /topology text of `topo` (lazily) */
     size_t topo_json_len;
     na__analysis_bundle *bundle;         /* newest analysis */
@@ -119,7 +117,6 @@ typedef struct na__daemon {
     pthread_mutex_t topo_json_lock;      /* builds the cached /topology text once */
     na__http_server *http;
     pthread_key_t reader_key;            /* per-worker read-only warehouse handle */
-    atomic_ulong wh_errors;
     na_time_ms analytics_written_at;     /* engine only: newest observation of the analytics table */
     na__text_cache topo_cache;           /* GET /topology?at= texts by version */
 } na__daemon;

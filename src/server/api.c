@@ -405,7 +405,7 @@ static void handle_status(req_ctx *c)
         nodes = na_topology_node_count(d->topo);
         links = na_topology_link_count(d->topo);
         version = na_topology_version(d->topo);
-        updated = d->topo_at;
+        updated = na_topology_timestamp_ms(d->topo);
     }
     for (size_t i = 0; i < d->alerts.count; i++) {
         alerts_total++;
@@ -414,7 +414,7 @@ static void handle_status(req_ctx *c)
     anomalies = d->anomalies_total;
     running = d->analysis_running || d->analysis_request;
     if (d->bundle) {
-        an_version = d->bundle->version;
+        an_version = na_topology_version(d->bundle->a.topo);
         computed = d->bundle->computed_at;
         duration = d->bundle->duration_ms;
     }
@@ -1026,7 +1026,8 @@ static void handle_analytics_kind(req_ctx *c, const char *kind)
                 text = malloc(len);
                 if (text)
                     len = (size_t)snprintf(text, len, KIND_FMT, kind,
-                                           (unsigned long long)b->version, tb, b->kind_json[idx]);
+                                           (unsigned long long)na_topology_version(b->a.topo), tb,
+                                           b->kind_json[idx]);
 #undef KIND_FMT
             }
             na__bundle_unref(b);
