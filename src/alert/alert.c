@@ -417,6 +417,11 @@ static na_time_ms row_time(const na_wh_version *v, int col)
     return t;
 }
 
+const char *na__alert_row_status(const na_wh_version *v)
+{
+    return row_text(v, AC_STATUS);
+}
+
 static const char *str_or(const json_t *v, const char *def)
 {
     return json_is_string(v) ? json_string_value(v) : def;

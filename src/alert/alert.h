@@ -77,6 +77,8 @@ json_t *na__alert_json(const na__alert *a);
 int na__alert_row(const na__alert *a, na_wh_value *values, char **scratch);
 /* An API object from a warehouse row (reads as of a past time). */
 json_t *na__alert_json_from_row(const na_wh_version *v);
+/* The status text of a warehouse row (NULL when absent). */
+const char *na__alert_row_status(const na_wh_version *v);
 /* Loads a row back into the store (daemon restart). */
 int na__alert_store_load_row(na__alert_store *s, const na_wh_version *v);
 

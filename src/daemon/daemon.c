@@ -268,21 +268,10 @@ static int write_analytics_row(na__daemon *d, na_warehouse *wh, const char *kind
                                uint64_t version, const char *result, na_time_ms at,
                                na_error *err)
 {
-    na_wh_value v[2];
-    na_wh_row row = {.id = kind, .values = v};
-    size_t n;
-
-    (void)na_wh_table_columns(NA_WH_ANALYTICS, &n);
-    if (n != 2)
-        return na_error_set(err, NA_EINVAL, "analytics table layout changed");
-    v[0].type = NA_WH_INT;
-    v[0].v.i = (int64_t)version;
-    v[1].type = NA_WH_TEXT;
-    v[1].v.s = result;
     if (at < d->analytics_written_at)
         at = d->analytics_written_at;
     d->analytics_written_at = at;
-    return na_wh_observe(wh, NA_WH_ANALYTICS, &row, 1, at, NA_WH_PARTIAL, NULL, err);
+    return na__wh_observe_analytics(wh, kind, version, result, at, err);
 }
 
 /* A new merged topology: warehouse observation, state, stream event, analysis request. */

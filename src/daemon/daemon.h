@@ -146,6 +146,11 @@ void na__daemon_publish(na__daemon *d, const char *type, const char *node_id,
 /* Writes the nodes, links and sites of `topo` as one observation each at `at`. */
 int na__wh_observe_topology(na_warehouse *wh, const na_topology *topo, na_time_ms at,
                             na_error *err);
+/* One row of the analytics table (id = the result kind), as a partial observation at `at`;
+ * and what a row read back holds (result NULL when absent). */
+int na__wh_observe_analytics(na_warehouse *wh, const char *kind, uint64_t version,
+                             const char *result, na_time_ms at, na_error *err);
+void na__analytics_from_row(const na_wh_version *v, int64_t *version, const char **result);
 /* API objects of rows (Node, Link schemas). */
 json_t *na__node_json_from_row(const na_wh_version *v);
 json_t *na__link_json_from_row(const na_wh_version *v);

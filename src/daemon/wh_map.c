@@ -19,6 +19,7 @@ enum { NODE_LABEL, NODE_ROLE, NODE_SITE, NODE_ASN, NODE_LAT, NODE_LON, NODE_CAP,
        NODE_ATTRS, NODE_NCOL };
 enum { LINK_SOURCE, LINK_TARGET, LINK_LABEL, LINK_CAP, LINK_STATUS, LINK_ATTRS, LINK_NCOL };
 enum { SITE_NAME, SITE_LAT, SITE_LON, SITE_ADDRESS, SITE_ATTRS, SITE_NCOL };
+enum { AN_VERSION, AN_RESULT, AN_NCOL };
 
 static na_wh_value v_text(const char *s)
 {
@@ -270,24 +271,44 @@ typedef struct topo_meta {
     na_time_ms from;
 } topo_meta;
 
+int na__wh_observe_analytics(na_warehouse *wh, const char *kind, uint64_t version,
+                             const char *result, na_time_ms at, na_error *err)
+{
+    na_wh_value v[AN_NCOL];
+    na_wh_row row = {.id = kind, .values = v};
+    int rc;
+
+    if ((rc = check_columns(NA_WH_ANALYTICS, AN_NCOL, err)))
+        return rc;
+    v[AN_VERSION] = v_int((int64_t)version, true);
+    v[AN_RESULT] = v_text(result);
+    return na_wh_observe(wh, NA_WH_ANALYTICS, &row, 1, at, NA_WH_PARTIAL, NULL, err);
+}
+
+void na__analytics_from_row(const na_wh_version *v, int64_t *version, const char **result)
+{
+    const na_wh_value *c = v->row.values;
+
+    *version = c[AN_VERSION].type == NA_WH_INT ? c[AN_VERSION].v.i : 0;
+    *result = c[AN_RESULT].type == NA_WH_TEXT ? c[AN_RESULT].v.s : NULL;
+}
+
 static int meta_cb(const na_wh_version *v, void *ud)
 {
     topo_meta *m = ud;
-    size_t n;
-    const na_wh_column *cols = na_wh_table_columns(NA_WH_ANALYTICS, &n);
+    int64_t version;
+    const char *result;
 
+    na__analytics_from_row(v, &version, &result);
     m->found = true;
     m->from = v->valid_from;
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(cols[i].name, "topology_version") == 0 && v->row.values[i].type == NA_WH_INT)
-            m->version = v->row.values[i].v.i;
-        if (strcmp(cols[i].name, "result") == 0 && v->row.values[i].type == NA_WH_TEXT) {
-            json_t *r = json_loads(v->row.values[i].v.s, 0, NULL);
-            json_t *name = json_object_get(r, "name");
-            if (json_is_string(name) && !m->name)
-                m->name = json_incref(name);
-            json_decref(r);
-        }
+    m->version = version;
+    if (result) {
+        json_t *r = json_loads(result, 0, NULL);
+        json_t *name = json_object_get(r, "name");
+        if (json_is_string(name) && !m->name)
+            m->name = json_incref(name);
+        json_decref(r);
     }
     return 0;
 }

@@ -326,17 +326,12 @@ typedef struct stored_result {
 static int stored_cb(const na_wh_version *v, void *ud)
 {
     stored_result *s = ud;
-    size_t n;
-    const na_wh_column *cols = na_wh_table_columns(NA_WH_ANALYTICS, &n);
+    const char *result;
 
     s->found = true;
     s->valid_from = v->valid_from;
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(cols[i].name, "topology_version") == 0 && v->row.values[i].type == NA_WH_INT)
-            s->version = v->row.values[i].v.i;
-        if (strcmp(cols[i].name, "result") == 0 && v->row.values[i].type == NA_WH_TEXT)
-            s->result = json_loads(v->row.values[i].v.s, 0, NULL);
-    }
+    na__analytics_from_row(v, &s->version, &result);
+    s->result = result ? json_loads(result, 0, NULL) : NULL;
     return 0;
 }
 
@@ -366,14 +361,11 @@ typedef struct alert_counts {
 static int alert_count_cb(const na_wh_version *v, void *ud)
 {
     alert_counts *ac = ud;
-    size_t n;
-    const na_wh_column *cols = na_wh_table_columns(NA_WH_ALERTS, &n);
+    const char *status = na__alert_row_status(v);
 
     ac->total++;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(cols[i].name, "status") == 0 && v->row.values[i].type == NA_WH_TEXT &&
-            strcmp(v->row.values[i].v.s, "resolved") != 0)
-            ac->active++;
+    if (status && strcmp(status, "resolved") != 0)
+        ac->active++;
     return 0;
 }
 
