@@ -9,12 +9,8 @@
 #include <string.h>
 
 #include "daemon/daemon.h"
+#include "server/api.h"
 
-char *na__stream_open(na__ws_client *client, const char *path, void **state, void *ud);
-char *na__stream_message(na__ws_client *client, void *state, const char *text, size_t len,
-                         void *ud);
-void na__stream_close(na__ws_client *client, void *state, void *ud);
-bool na__stream_accept(void *state, const void *event, void *ud);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -53,6 +53,13 @@ void na__random_id(char out[33])
     out[32] = '\0';
 }
 
+json_t *na__time_json(na_time_ms t)
+{
+    char buf[40];
+
+    return json_string(na_time_format(t, buf, sizeof(buf)));
+}
+
 void na__alert_store_init(na__alert_store *s)
 {
     memset(s, 0, sizeof(*s));
@@ -325,12 +332,6 @@ int na__alert_ack(na__alert *a, const char *by, na_time_ms now, na_error *err)
     return NA_OK;
 }
 
-static json_t *time_json(na_time_ms t)
-{
-    char buf[40];
-
-    return json_string(na_time_format(t, buf, sizeof(buf)));
-}
 
 json_t *na__alert_json(const na__alert *a)
 {
@@ -338,8 +339,8 @@ json_t *na__alert_json(const na__alert *a)
                      "alert_id", a->id, "rule", a->rule, "fingerprint", a->fingerprint, "status",
                      na__alert_status_name(a->status), "severity", a->severity, "node_id",
                      na_json_str(a->node_id), "site", na_json_str(a->site), "message", a->message,
-                     "created_at", time_json(a->created_at), "updated_at",
-                     time_json(a->updated_at), "count", (json_int_t)a->count, "acknowledged_by",
+                     "created_at", na__time_json(a->created_at), "updated_at",
+                     na__time_json(a->updated_at), "count", (json_int_t)a->count, "acknowledged_by",
                      na_json_str(a->acked_by), "details", a->details);
 }
 
@@ -447,8 +448,8 @@ json_t *na__alert_json_from_row(const na_wh_version *v)
                   na_json_str(row_text(v, AC_SEV)), "node_id",
                   na_json_str(row_text(v, AC_NODE)), "site", na_json_str(row_text(v, AC_SITE)),
                   "message", na_json_str(row_text(v, AC_MSG)), "created_at",
-                  time_json(row_time(v, AC_CREATED)), "updated_at",
-                  time_json(row_time(v, AC_UPDATED)), "count",
+                  na__time_json(row_time(v, AC_CREATED)), "updated_at",
+                  na__time_json(row_time(v, AC_UPDATED)), "count",
                   (json_int_t)(v->row.values[AC_COUNT].type == NA_WH_INT
                                    ? v->row.values[AC_COUNT].v.i
                                    : 1),

@@ -82,6 +82,9 @@ const char *na__alert_row_status(const na_wh_version *v);
 /* Loads a row back into the store (daemon restart). */
 int na__alert_store_load_row(na__alert_store *s, const na_wh_version *v);
 
+/* An RFC 3339 UTC string with milliseconds, as the API writes every time. */
+json_t *na__time_json(na_time_ms t);
+
 /* 32 random hex characters (for alert, anomaly and feedback ids). */
 void na__random_id(char out[33]);
 

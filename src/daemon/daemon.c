@@ -16,20 +16,13 @@
 
 #include "netassure/diff.h"
 #include "netassure/io.h"
+#include "server/api.h"
 
 /* Resolved alerts and anomalies kept in memory; older ones remain in the warehouse. */
 #define MAX_ANOMALIES_IN_MEMORY 10000
 #define RETENTION_EVERY_MS (3600 * 1000)
 #define TOPOLOGY_EVENT_MAX_ITEMS 200
 
-void na__api_handle(const na__http_request *req, na__http_response *resp, void *ud);
-char *na__stream_open(na__ws_client *client, const char *path, void **state, void *ud);
-char *na__stream_message(na__ws_client *client, void *state, const char *text, size_t len,
-                         void *ud);
-void na__stream_close(na__ws_client *client, void *state, void *ud);
-bool na__stream_accept(void *state, const void *event, void *ud);
-bool na__api_authorize_stream(const char *path, const char *authorization,
-                              const char *access_token, void *ud);
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
@@ -594,9 +587,20 @@ static void process_analysis(na__daemon *d, na_warehouse *wh, na__analysis_bundl
     na__daemon_publish(d, "analytics", NULL, NULL, data);
 }
 
+/* The live GET /config object; the caller holds d->lock. */
 static json_t *config_json_locked(na__daemon *d)
 {
-    return json_pack("{s:O, s:O}", "branding", d->branding, "banners", d->banners);
+    return json_pack("{s:n, s:O, s:O}", "at", "branding", d->branding, "banners", d->banners);
+}
+
+json_t *na__daemon_config_json(na__daemon *d)
+{
+    json_t *doc;
+
+    pthread_mutex_lock(&d->lock);
+    doc = config_json_locked(d);
+    pthread_mutex_unlock(&d->lock);
+    return doc;
 }
 
 static int write_config_rows(na_warehouse *wh, json_t *branding, json_t *banners, na_time_ms at,

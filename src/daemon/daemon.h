@@ -137,6 +137,9 @@ typedef struct na__stream_event {
     const char *severity;
 } na__stream_event;
 
+/* The live configuration as GET /config answers it ({"at": null, "branding", "banners"}). */
+json_t *na__daemon_config_json(na__daemon *d);
+
 /* Publishes an event on /stream: type "topology", "analytics", "alert", "anomaly". */
 void na__daemon_publish(na__daemon *d, const char *type, const char *node_id,
                         const char *severity, json_t *data);

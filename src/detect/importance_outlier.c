@@ -132,11 +132,6 @@ out:
     return rc;
 }
 
-static json_t *time_json(na_time_ms t)
-{
-    char buf[40];
-    return json_string(na_time_format(t, buf, sizeof(buf)));
-}
 
 json_t *na__anomaly_json(const na__anomaly *a)
 {
@@ -146,7 +141,7 @@ json_t *na__anomaly_json(const na__anomaly *a)
         json_array_append_new(ids, json_string(a->node_ids[i]));
     return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "anomaly_id", a->id, "detector",
                      a->detector, "score", na_json_real(a->score), "contributing_node_ids", ids,
-                     "detected_at", time_json(a->detected_at), "details",
+                     "detected_at", na__time_json(a->detected_at), "details",
                      a->details ? json_incref(a->details) : json_object());
 }
 
@@ -218,6 +213,6 @@ json_t *na__anomaly_json_from_row(const na_wh_version *v)
                      c[NC_SCORE].type == NA_WH_REAL ? na_json_real(c[NC_SCORE].v.r)
                      : c[NC_SCORE].type == NA_WH_INT ? json_real((double)c[NC_SCORE].v.i)
                                                      : json_real(0),
-                     "contributing_node_ids", ids, "detected_at", time_json(at), "details",
+                     "contributing_node_ids", ids, "detected_at", na__time_json(at), "details",
                      details);
 }

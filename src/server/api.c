@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "daemon/daemon.h"
+#include "server/api.h"
 #include "netassure/io.h"
 
 extern const unsigned char na_embedded_openapi[];
@@ -85,15 +86,9 @@ static void send_failure(req_ctx *c, int rc, const na_error *err)
     }
 }
 
-static json_t *time_json(na_time_ms t)
-{
-    char buf[40];
-    return json_string(na_time_format(t, buf, sizeof(buf)));
-}
-
 static json_t *at_json(const req_ctx *c)
 {
-    return c->has_at ? time_json(c->at) : json_null();
+    return c->has_at ? na__time_json(c->at) : json_null();
 }
 
 /* ---- request parsing ----------------------------------------------------------------------- */
@@ -389,7 +384,7 @@ static void handle_status(req_ctx *c)
             json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I}", "name", d->cfg.sources[i].name,
                       "type", d->cfg.sources[i].type, "path", d->cfg.sources[i].path, "state",
                       s->state, "last_loaded_at",
-                      s->last_loaded_at ? time_json(s->last_loaded_at) : json_null(),
+                      s->last_loaded_at ? na__time_json(s->last_loaded_at) : json_null(),
                       "last_error", na_json_str(s->last_error), "nodes", (json_int_t)s->nodes,
                       "links", (json_int_t)s->links));
     }
@@ -457,17 +452,17 @@ static void handle_status(req_ctx *c)
     doc = json_pack("{s:s, s:s, s:o, s:o, s:f, s:o, s:{s:s, s:i, s:s}, s:o, s:{s:I, s:I, s:I, "
                     "s:o}, s:{s:I, s:I, s:I, s:I, s:I}, s:{s:s, s:I, s:o, s:o}, s:o, s:{s:I}}",
                     "name", "netassure", "version", NA_VERSION_STRING, "started_at",
-                    time_json(d->started_at), "now", time_json(now), "uptime_s",
+                    na__time_json(d->started_at), "now", na__time_json(now), "uptime_s",
                     (double)(now - d->started_at) / 1000.0, "at", at_json(c), "warehouse",
                     "backend", d->wh_backend, "schema_version", d->wh_schema_version, "location",
                     d->wh_location, "sources", sources, "topology", "version",
                     (json_int_t)version, "nodes", (json_int_t)nodes, "links", (json_int_t)links,
-                    "updated_at", updated ? time_json(updated) : json_null(), "counts", "nodes",
+                    "updated_at", updated ? na__time_json(updated) : json_null(), "counts", "nodes",
                     (json_int_t)nodes, "links", (json_int_t)links, "alerts_active",
                     (json_int_t)alerts_active, "alerts_total", (json_int_t)alerts_total,
                     "anomalies", (json_int_t)anomalies, "analytics", "state",
                     running ? "running" : "idle", "version", (json_int_t)an_version,
-                    "computed_at", computed ? time_json(computed) : json_null(), "duration_ms",
+                    "computed_at", computed ? na__time_json(computed) : json_null(), "duration_ms",
                     na_json_real(duration), "last_update",
                     last_update ? json_string(na_time_format(last_update, tb, sizeof(tb)))
                                 : json_null(),
@@ -566,8 +561,8 @@ static int history_cb(const na_wh_version *v, void *ud)
 
     json_array_append_new(h->arr, json_pack("{s:O, s:o, s:o}", "status",
                                             json_object_get(o, "status"), "valid_from",
-                                            time_json(v->valid_from), "valid_to",
-                                            v->is_current ? json_null() : time_json(v->valid_to)));
+                                            na__time_json(v->valid_from), "valid_to",
+                                            v->is_current ? json_null() : na__time_json(v->valid_to)));
     json_decref(o);
     return 0;
 }
@@ -578,7 +573,7 @@ static int feedback_cb(const na_wh_feedback *fb, void *ud)
                                         fb->feedback_id, "alert_id", fb->alert_id,
                                         "is_false_positive", fb->is_false_positive, "notes",
                                         na_json_str(fb->notes), "created_at",
-                                        time_json(fb->created_at)));
+                                        na__time_json(fb->created_at)));
     return 0;
 }
 
@@ -1042,7 +1037,7 @@ static void handle_analytics_kind(req_ctx *c, const char *kind)
     }
     send_json(c, 200, json_pack("{s:s, s:o, s:I, s:o, s:o}", "kind", kind, "at", at_json(c),
                                 "topology_version", (json_int_t)s.version, "computed_at",
-                                time_json(s.valid_from), "result",
+                                na__time_json(s.valid_from), "result",
                                 s.result ? s.result : json_object()));
 }
 
@@ -1163,7 +1158,7 @@ static int metric_cb(const na_wh_metric_point *p, void *ud)
         m->arr, json_pack("{s:o, s:s, s:o, s:o, s:I, s:o, s:o, s:I}", "node_id",
                           na_json_str(p->sample.node_id && *p->sample.node_id ? p->sample.node_id
                                                                               : NULL),
-                          "name", p->sample.name, "at", time_json(p->sample.at), "value",
+                          "name", p->sample.name, "at", na__time_json(p->sample.at), "value",
                           na_json_real(p->sample.value), "count",
                           (json_int_t)(p->count ? p->count : 1), "min",
                           na_json_real(p->step_ms ? p->min : p->sample.value), "max",
@@ -1217,8 +1212,6 @@ static int cfg_cb(const na_wh_version *v, void *ud)
 
 static void handle_config_get(req_ctx *c)
 {
-    json_t *doc;
-
     if (c->has_at) {
         cfg_rows r = {NULL, NULL};
         na_warehouse *wh = reader(c);
@@ -1242,11 +1235,7 @@ static void handle_config_get(req_ctx *c)
                                     "banners", r.banners ? r.banners : json_array()));
         return;
     }
-    pthread_mutex_lock(&c->d->lock);
-    doc = json_pack("{s:n, s:O, s:O}", "at", "branding", c->d->branding, "banners",
-                    c->d->banners);
-    pthread_mutex_unlock(&c->d->lock);
-    send_json(c, 200, doc);
+    send_json(c, 200, na__daemon_config_json(c->d));
 }
 
 static void handle_config_put(req_ctx *c)
@@ -1254,7 +1243,6 @@ static void handle_config_put(req_ctx *c)
     json_t *body = body_object(c, false);
     const char *key;
     json_t *v;
-    na__command cmd;
 
     if (!body)
         return;
@@ -1266,17 +1254,7 @@ static void handle_config_put(req_ctx *c)
             return;
         }
     }
-    memset(&cmd, 0, sizeof(cmd));
-    cmd.kind = NA_CMD_CONFIG;
-    cmd.input = body;
-    na__daemon_command(c->d, &cmd);
-    json_decref(body);
-    if (cmd.rc) {
-        send_failure(c, cmd.rc, &cmd.err);
-        return;
-    }
-    json_object_set_new(cmd.output, "at", json_null());
-    send_json(c, 200, cmd.output);
+    command_reply(c, NA_CMD_CONFIG, NULL, body, 200);
 }
 
 /* ---- routing ------------------------------------------------------------------------------------ */

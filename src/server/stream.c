@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "daemon/daemon.h"
+#include "server/api.h"
 
 #define MAX_FILTER_VALUES 256
 
