@@ -157,8 +157,6 @@ void na__analytics_from_row(const na_wh_version *v, int64_t *version, const char
 /* API objects of rows (Node, Link schemas). */
 json_t *na__node_json_from_row(const na_wh_version *v);
 json_t *na__link_json_from_row(const na_wh_version *v);
-/* The topology document as of `at` (GET /topology?at=): {"type", "version", ... nodes, links}. */
-json_t *na__wh_topology_json(na_warehouse *wh, na_time_ms at, na_error *err);
 /* A config table row: sets *branding or *banners (replacing what was there) by the row's id;
  * other ids and malformed values are ignored. */
 void na__config_from_row(const na_wh_version *v, json_t **branding, json_t **banners);

@@ -246,24 +246,6 @@ json_t *na__link_json_from_row(const na_wh_version *ver)
     return o;
 }
 
-typedef struct collect {
-    json_t *arr;
-    json_t *(*conv)(const na_wh_version *v);
-    int rc;
-} collect;
-
-static int collect_cb(const na_wh_version *v, void *ud)
-{
-    collect *c = ud;
-    json_t *o = c->conv(v);
-
-    if (!o || json_array_append_new(c->arr, o)) {
-        c->rc = NA_ENOMEM;
-        return 1;
-    }
-    return 0;
-}
-
 typedef struct topo_meta {
     json_int_t version;
     json_t *name;
@@ -313,52 +295,15 @@ static int meta_cb(const na_wh_version *v, void *ud)
     return 0;
 }
 
-json_t *na__wh_topology_json(na_warehouse *wh, na_time_ms at, na_error *err)
-{
-    collect nodes = {.arr = json_array(), .conv = na__node_json_from_row};
-    collect links = {.arr = json_array(), .conv = na__link_json_from_row};
-    topo_meta meta = {0};
-    json_t *doc = NULL;
-    char tb[40];
-    int rc;
-
-    if (!nodes.arr || !links.arr)
-        goto fail;
-    rc = na_wh_read_at(wh, NA_WH_NODES, at, NULL, collect_cb, &nodes, err);
-    if (rc == NA_OK && nodes.rc == NA_OK)
-        rc = na_wh_read_at(wh, NA_WH_LINKS, at, NULL, collect_cb, &links, err);
-    if (rc == NA_OK && nodes.rc == NA_OK && links.rc == NA_OK)
-        rc = na_wh_read_at(wh, NA_WH_ANALYTICS, at, "topology", meta_cb, &meta, err);
-    if (rc || nodes.rc || links.rc)
-        goto fail;
-    doc = json_pack("{s:s, s:o, s:I, s:s, s:o, s:o}", "type", "snapshot", "name",
-                    meta.name ? meta.name : json_null(), "version", meta.version, "timestamp",
-                    na_time_format(at == NA_TIME_NOW ? na_time_now() : at, tb, sizeof(tb)),
-                    "nodes", nodes.arr, "links", links.arr);
-    return doc;
-fail:
-    if (!(err && err->code))
-        na_error_set(err, NA_ENOMEM, "out of memory");
-    json_decref(nodes.arr);
-    json_decref(links.arr);
-    json_decref(meta.name);
-    return NULL;
-}
-
 int na__wh_topology_at(na_warehouse *wh, na_time_ms at, na_topology **out, na_error *err)
 {
-    json_t *doc = na__wh_topology_json(wh, at, err);
-    char *text;
+    size_t len = 0;
+    char *text = na__wh_topology_text(wh, at, NULL, &len, err);
     int rc;
 
-    if (!doc)
-        return err && err->code ? err->code : NA_ENOMEM;
-    json_object_del(doc, "timestamp");
-    text = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
     if (!text)
-        return na_error_set(err, NA_ENOMEM, "out of memory");
-    rc = na_import_json(text, strlen(text), "<warehouse>", out, NULL, err);
+        return err && err->code ? err->code : NA_ENOMEM;
+    rc = na_import_json(text, len, "<warehouse>", out, NULL, err);
     free(text);
     return rc;
 }
