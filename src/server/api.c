@@ -232,22 +232,27 @@ static int rows_cb(const na_wh_version *v, void *ud)
     return 0;
 }
 
-static int read_rows(req_ctx *c, na_wh_table t, const char *id, rows_json *r, na_error *err)
+/* The rows of a table as of c->at through r's converter and filters, as a new array; NULL
+ * after sending the failure. */
+static json_t *read_rows(req_ctx *c, na_wh_table t, const char *id, rows_json *r)
 {
     na_warehouse *wh = reader(c);
+    na_error err;
     int rc;
 
     if (!wh)
-        return NA_EIO;
+        return NULL;
+    na_error_clear(&err);
     r->arr = json_array();
-    rc = na_wh_read_at(wh, t, c->at, id, rows_cb, r, err);
+    rc = na_wh_read_at(wh, t, c->at, id, rows_cb, r, &err);
     if (rc == NA_OK && r->rc)
-        rc = na_error_set(err, r->rc, "out of memory");
+        rc = na_error_set(&err, r->rc, "out of memory");
     if (rc) {
         json_decref(r->arr);
-        r->arr = NULL;
+        send_failure(c, rc, &err);
+        return NULL;
     }
-    return rc;
+    return r->arr;
 }
 
 /* The one item `id` of a table as of c->at as an API object; NULL after sending 404 or the
@@ -256,15 +261,10 @@ static json_t *read_one(req_ctx *c, na_wh_table t, const char *id,
                         json_t *(*conv)(const na_wh_version *v), const char *what)
 {
     rows_json r = {.conv = conv};
-    na_error err;
     json_t *o;
-    int rc;
 
-    na_error_clear(&err);
-    if ((rc = read_rows(c, t, id, &r, &err))) {
-        send_failure(c, rc, &err);
+    if (!read_rows(c, t, id, &r))
         return NULL;
-    }
     o = json_incref(json_array_get(r.arr, 0));
     json_decref(r.arr);
     if (!o)
@@ -330,13 +330,14 @@ static int stored_cb(const na_wh_version *v, void *ud)
     return 0;
 }
 
+/* The caller sends the failure (err holds the reason, the warehouse's too). */
 static int read_result(req_ctx *c, const char *kind, stored_result *s, na_error *err)
 {
-    na_warehouse *wh = reader(c);
+    na_warehouse *wh = na__daemon_reader(c->d, err);
 
     memset(s, 0, sizeof(*s));
     if (!wh)
-        return NA_EIO;
+        return err && err->code ? err->code : NA_EIO;
     return na_wh_read_at(wh, NA_WH_ANALYTICS, c->at, kind, stored_cb, s, err);
 }
 
@@ -522,17 +523,12 @@ static void handle_alerts(req_ctx *c)
     if (c->has_at) {
         rows_json r = {.conv = na__alert_json_from_row, .since = since,
                        .since_key = qt ? "created_at" : NULL};
-        na_error err;
-        int i = 0, rc;
+        int i = 0;
         if (qs) { r.f_key[i] = "status"; r.f_val[i++] = status; }
         if (qv) { r.f_key[i] = "severity"; r.f_val[i++] = severity; }
         if (qn) { r.f_key[i] = "node_id"; r.f_val[i++] = node; }
-        na_error_clear(&err);
-        if ((rc = read_rows(c, NA_WH_ALERTS, NULL, &r, &err))) {
-            send_failure(c, rc, &err);
+        if (!(arr = read_rows(c, NA_WH_ALERTS, NULL, &r)))
             return;
-        }
-        arr = r.arr;
     } else {
         na__daemon *d = c->d;
         arr = json_array();
@@ -724,18 +720,12 @@ static void handle_anomalies(req_ctx *c)
     if (c->has_at) {
         rows_json r = {.conv = na__anomaly_json_from_row, .since = since,
                        .since_key = qt ? "detected_at" : NULL};
-        na_error err;
-        int rc;
         if (qd) {
             r.f_key[0] = "detector";
             r.f_val[0] = detector;
         }
-        na_error_clear(&err);
-        if ((rc = read_rows(c, NA_WH_ANOMALIES, NULL, &r, &err))) {
-            send_failure(c, rc, &err);
+        if (!(arr = read_rows(c, NA_WH_ANOMALIES, NULL, &r)))
             return;
-        }
-        arr = r.arr;
     } else {
         na__daemon *d = c->d;
         arr = json_array();
@@ -902,9 +892,8 @@ static void handle_node(req_ctx *c, const char *id)
     na_error_clear(&err);
     if (!(node = read_one(c, NA_WH_NODES, id, na__node_json_from_row, "node")))
         return;
-    if ((rc = read_rows(c, NA_WH_LINKS, NULL, &lr, &err))) {
+    if (!read_rows(c, NA_WH_LINKS, NULL, &lr)) {
         json_decref(node);
-        send_failure(c, rc, &err);
         return;
     }
     links = json_array();
