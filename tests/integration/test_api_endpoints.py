@@ -238,6 +238,15 @@ def run(d):
               (a["betweenness"], bc))
     c.get("/nodes/no-such-node", expect=404)
     c.get("/nodes/" + "x" * 300, expect=404)
+    # The live answer is built from memory, an answer as of a time from the warehouse: as of now
+    # they must say the same for every node.
+    now = napi.status(c)["now"]
+    for n in c.doc("/nodes") or []:
+        live = c.doc(f"/nodes/{n['id']}") or {}
+        past = c.doc(f"/nodes/{n['id']}", {"at": now}) or {}
+        live.pop("at", None)
+        past.pop("at", None)
+        check(live == past, f"/nodes/{n['id']}: live = as of now", (live, past))
 
     # ---------------------------------------------------------------- /analytics/{kind}
     results = {}
