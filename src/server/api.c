@@ -274,21 +274,22 @@ static json_t *read_one(req_ctx *c, na_wh_table t, const char *id,
 }
 
 /* Sorts an array of objects by a time member, newest first, and cuts it to `limit`. */
-static const char *sort_key;
+/* An element with its sort key looked up once: qsort's comparator needs no shared state. */
+typedef struct keyed {
+    const char *t;
+    json_t *o;
+} keyed;
 
 static int cmp_newest(const void *x, const void *y)
 {
-    const char *a = json_string_value(json_object_get(*(json_t *const *)x, sort_key));
-    const char *b = json_string_value(json_object_get(*(json_t *const *)y, sort_key));
-    return strcmp(b ? b : "", a ? a : "");
+    return strcmp(((const keyed *)y)->t, ((const keyed *)x)->t);
 }
 
 static json_t *newest_first(json_t *arr, const char *key, size_t limit)
 {
     size_t n = json_array_size(arr);
-    json_t **items = malloc((n ? n : 1) * sizeof(*items));
+    keyed *items = malloc((n ? n : 1) * sizeof(*items));
     json_t *out = json_array();
-    static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
 
     if (!items || !out) {
         free(items);
@@ -296,15 +297,16 @@ static json_t *newest_first(json_t *arr, const char *key, size_t limit)
         json_decref(arr);
         return NULL;
     }
-    for (size_t i = 0; i < n; i++)
-        items[i] = json_array_get(arr, i);
+    for (size_t i = 0; i < n; i++) {
+        const char *t;
+        items[i].o = json_array_get(arr, i);
+        t = json_string_value(json_object_get(items[i].o, key));
+        items[i].t = t ? t : "";
+    }
     /* RFC 3339 texts with the same zone and precision sort like the times they name. */
-    pthread_mutex_lock(&sort_lock);
-    sort_key = key;
     qsort(items, n, sizeof(*items), cmp_newest);
-    pthread_mutex_unlock(&sort_lock);
     for (size_t i = 0; i < n && i < limit; i++)
-        json_array_append(out, items[i]);
+        json_array_append(out, items[i].o);
     free(items);
     json_decref(arr);
     return out;
