@@ -154,9 +154,6 @@ int na__wh_observe_topology(na_warehouse *wh, const na_topology *topo, na_time_m
 int na__wh_observe_analytics(na_warehouse *wh, const char *kind, uint64_t version,
                              const char *result, na_time_ms at, na_error *err);
 void na__analytics_from_row(const na_wh_version *v, int64_t *version, const char **result);
-/* API objects of rows (Node, Link schemas). */
-json_t *na__node_json_from_row(const na_wh_version *v);
-json_t *na__link_json_from_row(const na_wh_version *v);
 /* A config table row: sets *branding or *banners (replacing what was there) by the row's id;
  * other ids and malformed values are ignored. */
 void na__config_from_row(const na_wh_version *v, json_t **branding, json_t **banners);
@@ -165,9 +162,9 @@ typedef struct na__row_filter {
     const char *column;
     const char *value;
 } na__row_filter;
-/* The Node or Link objects valid at `at` that pass every filter, as a JSON array text;
- * malloc'd, NULL on error. */
-char *na__wh_rows_text(na_warehouse *wh, na_wh_table table, na_time_ms at,
+/* The Node or Link objects valid at `at` (only `id` when not NULL) that pass every filter, as
+ * a JSON array text; malloc'd, NULL on error. */
+char *na__wh_rows_text(na_warehouse *wh, na_wh_table table, na_time_ms at, const char *id,
                        const na__row_filter *filter, size_t nfilter, size_t *len, na_error *err);
 /* GET /topology?at= as text (members "at", "type", "name", "version", "timestamp", "nodes",
  * "links"); malloc'd, NULL on error. */

@@ -175,77 +175,6 @@ out:
     return rc;
 }
 
-static void set_text(json_t *o, const char *key, const na_wh_value *v)
-{
-    if (v->type == NA_WH_TEXT)
-        json_object_set_new(o, key, json_string(v->v.s));
-}
-
-static void set_real(json_t *o, const char *key, const na_wh_value *v)
-{
-    if (v->type == NA_WH_REAL && isfinite(v->v.r))
-        json_object_set_new(o, key, json_real(v->v.r));
-    else if (v->type == NA_WH_INT)
-        json_object_set_new(o, key, json_real((double)v->v.i));
-}
-
-static void set_attrs(json_t *o, const na_wh_value *v)
-{
-    json_t *a;
-
-    if (v->type != NA_WH_TEXT)
-        return;
-    a = json_loads(v->v.s, 0, NULL);
-    if (json_is_object(a) && json_object_size(a) > 0)
-        json_object_set_new(o, "attributes", a);
-    else
-        json_decref(a);
-}
-
-static void set_status(json_t *o, const na_wh_value *v)
-{
-    if (v->type == NA_WH_TEXT && strcmp(v->v.s, "unknown") != 0)
-        json_object_set_new(o, "status", json_string(v->v.s));
-    else
-        json_object_set_new(o, "status", json_string("unknown"));
-}
-
-json_t *na__node_json_from_row(const na_wh_version *ver)
-{
-    const na_wh_value *v = ver->row.values;
-    json_t *o = json_pack("{s:s}", "id", ver->row.id);
-
-    if (!o)
-        return NULL;
-    set_text(o, "label", &v[NODE_LABEL]);
-    set_text(o, "role", &v[NODE_ROLE]);
-    if (v[NODE_ASN].type == NA_WH_INT)
-        json_object_set_new(o, "asn", json_integer(v[NODE_ASN].v.i));
-    set_text(o, "site", &v[NODE_SITE]);
-    set_real(o, "latitude", &v[NODE_LAT]);
-    set_real(o, "longitude", &v[NODE_LON]);
-    set_real(o, "capacity", &v[NODE_CAP]);
-    set_status(o, &v[NODE_STATUS]);
-    set_attrs(o, &v[NODE_ATTRS]);
-    return o;
-}
-
-json_t *na__link_json_from_row(const na_wh_version *ver)
-{
-    const na_wh_value *v = ver->row.values;
-    json_t *o = json_pack("{s:s}", "id", ver->row.id);
-
-    if (!o)
-        return NULL;
-    set_text(o, "source", &v[LINK_SOURCE]);
-    set_text(o, "target", &v[LINK_TARGET]);
-    set_text(o, "label", &v[LINK_LABEL]);
-    set_real(o, "capacity", &v[LINK_CAP]);
-    set_status(o, &v[LINK_STATUS]);
-    set_attrs(o, &v[LINK_ATTRS]);
-    return o;
-}
-
 typedef struct topo_meta {
     json_int_t version;
     json_t *name;
@@ -426,20 +355,21 @@ static int text_row_cb(const na_wh_version *ver, void *ud)
 }
 
 static int write_rows_text(na__jw *w, na_warehouse *wh, na_wh_table table, na_time_ms at,
-                           const na__row_filter *filter, size_t nfilter, na_error *err)
+                           const char *id, const na__row_filter *filter, size_t nfilter,
+                           na_error *err)
 {
     text_rows t = {.w = w, .table = table, .filter = filter, .nfilter = nfilter};
     int rc;
 
     na__jw_open(w, '[');
-    rc = na_wh_read_at(wh, table, at, NULL, text_row_cb, &t, err);
+    rc = na_wh_read_at(wh, table, at, id, text_row_cb, &t, err);
     na__jw_close(w, ']');
     if (rc == NA_OK && w->failed)
         rc = na_error_set(err, NA_ENOMEM, "out of memory");
     return rc;
 }
 
-char *na__wh_rows_text(na_warehouse *wh, na_wh_table table, na_time_ms at,
+char *na__wh_rows_text(na_warehouse *wh, na_wh_table table, na_time_ms at, const char *id,
                        const na__row_filter *filter, size_t nfilter, size_t *len, na_error *err)
 {
     na__jw w = {0};
@@ -449,7 +379,7 @@ char *na__wh_rows_text(na_warehouse *wh, na_wh_table table, na_time_ms at,
         na_error_set(err, NA_EINVAL, "rows as text: nodes or links only");
         return NULL;
     }
-    if (write_rows_text(&w, wh, table, at, filter, nfilter, err)) {
+    if (write_rows_text(&w, wh, table, at, id, filter, nfilter, err)) {
         free(w.buf);
         return NULL;
     }
@@ -519,10 +449,10 @@ static char *nodes_links_text(na_warehouse *wh, na_time_ms at, size_t *len, na_e
 
     na__jw_open(&t, '{');
     na__jw_key(&t, "nodes");
-    if (write_rows_text(&t, wh, NA_WH_NODES, at, NULL, 0, err))
+    if (write_rows_text(&t, wh, NA_WH_NODES, at, NULL, NULL, 0, err))
         goto fail;
     na__jw_key(&t, "links");
-    if (write_rows_text(&t, wh, NA_WH_LINKS, at, NULL, 0, err))
+    if (write_rows_text(&t, wh, NA_WH_LINKS, at, NULL, NULL, 0, err))
         goto fail;
     na__jw_close(&t, '}');
     if (na__jw_finish(&t, len))

@@ -255,22 +255,28 @@ static json_t *read_rows(req_ctx *c, na_wh_table t, const char *id, rows_json *r
     return r->arr;
 }
 
+/* The first element of a one-item read (a new reference), or NULL after answering 404; takes
+ * over `arr`. */
+static json_t *first_or_404(req_ctx *c, json_t *arr, const char *what, const char *id)
+{
+    json_t *o = json_incref(json_array_get(arr, 0));
+
+    json_decref(arr);
+    if (!o)
+        na__http_error(c->resp, 404, "not_found", "no %s %s%s", what, id,
+                       c->has_at ? " at that time" : "");
+    return o;
+}
+
 /* The one item `id` of a table as of c->at as an API object; NULL after sending 404 or the
  * failure. */
 static json_t *read_one(req_ctx *c, na_wh_table t, const char *id,
                         json_t *(*conv)(const na_wh_version *v), const char *what)
 {
     rows_json r = {.conv = conv};
-    json_t *o;
+    json_t *arr = read_rows(c, t, id, &r);
 
-    if (!read_rows(c, t, id, &r))
-        return NULL;
-    o = json_incref(json_array_get(r.arr, 0));
-    json_decref(r.arr);
-    if (!o)
-        na__http_error(c->resp, 404, "not_found", "no %s %s%s", what, id,
-                       c->has_at ? " at that time" : "");
-    return o;
+    return arr ? first_or_404(c, arr, what, id) : NULL;
 }
 
 /* Sorts an array of objects by a time member, newest first, and cuts it to `limit`. */
@@ -818,23 +824,50 @@ static void handle_topology(req_ctx *c)
     na__http_respond(c->resp, 200, "application/json", text, len);
 }
 
-/* Nodes or links as of c->at, written as text from the rows (large answers). */
-static void send_rows_text(req_ctx *c, na_wh_table table, const na__row_filter *f, size_t nf)
+/* Nodes or links (one with `id`) as of c->at as array text; NULL after sending the failure. */
+static char *rows_text(req_ctx *c, na_wh_table table, const char *id, const na__row_filter *f,
+                       size_t nf, size_t *len)
 {
     na_warehouse *wh = reader(c);
     na_error err;
-    size_t len = 0;
     char *text;
 
     if (!wh)
-        return;
+        return NULL;
     na_error_clear(&err);
-    text = na__wh_rows_text(wh, table, c->at, f, nf, &len, &err);
-    if (!text) {
+    text = na__wh_rows_text(wh, table, c->at, id, f, nf, len, &err);
+    if (!text)
         send_failure(c, err.code ? err.code : NA_ENOMEM, &err);
-        return;
+    return text;
+}
+
+/* The same as a JSON array (for the handlers that pick from it). */
+static json_t *rows_array(req_ctx *c, na_wh_table table, const char *id)
+{
+    size_t len = 0;
+    char *text = rows_text(c, table, id, NULL, 0, &len);
+    json_t *arr;
+
+    if (!text)
+        return NULL;
+    arr = json_loadb(text, len, 0, NULL);
+    free(text);
+    if (!json_is_array(arr)) {
+        json_decref(arr);
+        na__http_error(c->resp, 503, "service_unavailable", "out of memory");
+        return NULL;
     }
-    na__http_respond(c->resp, 200, "application/json", text, len);
+    return arr;
+}
+
+/* Large answers go out as the text written from the rows. */
+static void send_rows_text(req_ctx *c, na_wh_table table, const na__row_filter *f, size_t nf)
+{
+    size_t len = 0;
+    char *text = rows_text(c, table, NULL, f, nf, &len);
+
+    if (text)
+        na__http_respond(c->resp, 200, "application/json", text, len);
 }
 
 static void handle_nodes(req_ctx *c)
@@ -972,26 +1005,25 @@ static bool live_node_extras(na__daemon *d, const char *id, json_t *node)
 /* The same from the warehouse as of c->at; false after sending the failure. */
 static bool stored_node_extras(req_ctx *c, const char *id, json_t *node)
 {
-    rows_json lr = {.conv = na__link_json_from_row};
-    json_t *links, *neighbors, *an, *l;
+    json_t *all, *links, *neighbors, *an, *l;
     static const char *const kinds[] = {"centrality", "structure", "communities", "robustness",
                                         "clusters"};
     na_error err;
     size_t i;
     int rc;
 
-    if (!read_rows(c, NA_WH_LINKS, NULL, &lr))
+    if (!(all = rows_array(c, NA_WH_LINKS, NULL)))
         return false;
     links = json_array();
     neighbors = json_array();
-    json_array_foreach(lr.arr, i, l) {
+    json_array_foreach(all, i, l) {
         bool src = field_is(l, "source", id), dst = field_is(l, "target", id);
         if (!src && !dst)
             continue;
         json_array_append(links, json_object_get(l, "id"));
         json_array_append(neighbors, json_object_get(l, src ? "target" : "source"));
     }
-    json_decref(lr.arr);
+    json_decref(all);
     an = null_analytics();
     na_error_clear(&err);
     for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
@@ -1036,9 +1068,9 @@ static bool stored_node_extras(req_ctx *c, const char *id, json_t *node)
 
 static void handle_node(req_ctx *c, const char *id)
 {
-    json_t *node = read_one(c, NA_WH_NODES, id, na__node_json_from_row, "node");
+    json_t *found = rows_array(c, NA_WH_NODES, id), *node;
 
-    if (!node)
+    if (!found || !(node = first_or_404(c, found, "node", id)))
         return;
     if (!(!c->has_at && live_node_extras(c->d, id, node)) && !stored_node_extras(c, id, node)) {
         json_decref(node);
