@@ -502,7 +502,8 @@ static const char *const severities[] = {"critical", "major", "minor", "warning"
 static int read_sources(const json_t *arr, const char *base_dir, na__daemon_config *cfg,
                         na_error *err)
 {
-    static const char *const known[] = {"name", "type", "path", "watch", "interval", NULL};
+    static const char *const known[] = {"name", "type", "path", "url", "watch", "interval",
+                                        NULL};
     size_t i;
     json_t *s;
     int rc;
@@ -522,16 +523,36 @@ static int read_sources(const json_t *arr, const char *base_dir, na__daemon_conf
             return na_error_set(err, NA_EINVAL, "sources[%zu]: expected a mapping", i);
         if ((rc = check_keys(s, path, known, err)) ||
             (rc = get_str(s, "type", path, "file", &src->type, err)) ||
-            (rc = get_str(s, "path", path, NULL, &rel, err)) ||
+            (rc = get_str(s, "name", path, NULL, &src->name, err)))
+            return rc;
+        if (!src->name) {
+            char def[32];
+            snprintf(def, sizeof(def), "source-%zu", i + 1);
+            src->name = strdup(def);
+            if (!src->name)
+                return NA_ENOMEM;
+        }
+        if (strcmp(src->type, "ws") == 0) {
+            /* A topology stream: the client reconnects by itself, no watching. */
+            if ((rc = get_str(s, "url", path, NULL, &src->url, err)))
+                return rc;
+            if (!src->url || (strncmp(src->url, "ws://", 5) != 0 &&
+                              strncmp(src->url, "wss://", 6) != 0))
+                return na_error_set(err, NA_EINVAL, "%surl: a ws source needs "
+                                                    "ws://HOST:PORT[/PATH]", path);
+            if (json_object_get(s, "path"))
+                return na_error_set(err, NA_EINVAL, "%spath: not used by a ws source (url)",
+                                    path);
+            continue;
+        }
+        if (strcmp(src->type, "file") != 0)
+            return na_error_set(err, NA_EINVAL, "%stype: unknown source type '%s' (known: "
+                                                "file, ws)", path, src->type);
+        if ((rc = get_str(s, "path", path, NULL, &rel, err)) ||
             (rc = get_bool(s, "watch", path, true, &src->watch, err)) ||
             (rc = get_duration(s, "interval", path, 1000, &src->interval_ms, err))) {
             free(rel);
             return rc;
-        }
-        if (strcmp(src->type, "file") != 0) {
-            free(rel);
-            return na_error_set(err, NA_EINVAL, "%stype: unknown source type '%s' (known: "
-                                                "file)", path, src->type);
         }
         if (!rel || !*rel) {
             free(rel);
@@ -549,16 +570,41 @@ static int read_sources(const json_t *arr, const char *base_dir, na__daemon_conf
             snprintf(src->path, n, "%s/%s", base_dir, rel);
             free(rel);
         }
-        if ((rc = get_str(s, "name", path, NULL, &src->name, err)))
-            return rc;
-        if (!src->name) {
-            char def[32];
-            snprintf(def, sizeof(def), "source-%zu", i + 1);
-            src->name = strdup(def);
-        }
         if (src->interval_ms < 100)
             src->interval_ms = 100;
     }
+    return NA_OK;
+}
+
+/* nats: {url, jetstream, stream, outbox, subject_prefix} (docs/nats.md). */
+static int read_nats(const json_t *n, na__nats_config *nc, na_error *err)
+{
+    static const char *const known[] = {"url", "jetstream", "stream", "outbox", "subject_prefix",
+                                        NULL};
+    double outbox = 0;
+    int rc;
+
+    if (!n)
+        return NA_OK;
+    if (!json_is_object(n))
+        return na_error_set(err, NA_EINVAL, "nats: expected a mapping");
+    if ((rc = check_keys(n, "nats.", known, err)) ||
+        (rc = get_str(n, "url", "nats.", NULL, &nc->url, err)) ||
+        (rc = get_str(n, "jetstream", "nats.", "auto", &nc->jetstream, err)) ||
+        (rc = get_str(n, "stream", "nats.", "NETASSURE", &nc->stream, err)) ||
+        (rc = get_str(n, "subject_prefix", "nats.", "", &nc->subject_prefix, err)) ||
+        (rc = get_num(n, "outbox", "nats.", 100000, 16, 100000000, &outbox, err)))
+        return rc;
+    nc->outbox = (size_t)outbox;
+    if (!nc->url || (strncmp(nc->url, "nats://", 7) != 0 && strncmp(nc->url, "tls://", 6) != 0))
+        return na_error_set(err, NA_EINVAL, "nats.url: expected nats://HOST:PORT");
+    if (strcmp(nc->jetstream, "auto") != 0 && strcmp(nc->jetstream, "on") != 0 &&
+        strcmp(nc->jetstream, "off") != 0)
+        return na_error_set(err, NA_EINVAL, "nats.jetstream: expected auto, on or off");
+    for (const char *p = nc->stream; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-'))
+            return na_error_set(err, NA_EINVAL, "nats.stream: letters, digits, - and _ only");
     return NA_OK;
 }
 
@@ -659,7 +705,8 @@ static int read_config(const json_t *root, const char *base_dir, na__daemon_conf
 {
     static const char *const known[] = {"listen", "data_dir", "warehouse", "log_level", "api",
                                         "sources", "analytics", "alert_rules", "detectors",
-                                        "retention", "branding", "banners", "sites", NULL};
+                                        "retention", "branding", "banners", "sites", "nats",
+                                        "alerting", "ingest", NULL};
     static const char *const api_known[] = {"token", "protect_reads", "max_body", NULL};
     static const char *const an_known[] = {"threads", "kinds", NULL};
     static const char *const ret_known[] = {"metrics_downsample_after", "metrics_step",
@@ -740,7 +787,19 @@ static int read_config(const json_t *root, const char *base_dir, na__daemon_conf
         if (cfg->retention.step_ms < 1000)
             return na_error_set(err, NA_EINVAL, "retention.metrics_step: at least 1s");
     }
+    {
+        json_t *ing = json_object_get(root, "ingest");
+        static const char *const ing_known[] = {"queue", NULL};
+        double q = 0;
+        if (ing && !json_is_object(ing))
+            return na_error_set(err, NA_EINVAL, "ingest: expected a mapping");
+        if (ing && ((rc = check_keys(ing, "ingest.", ing_known, err)) ||
+                    (rc = get_num(ing, "queue", "ingest.", 65536, 16, 16777216, &q, err))))
+            return rc;
+        cfg->ingest_queue = ing ? (size_t)q : 65536;
+    }
     if ((rc = read_sources(json_object_get(root, "sources"), base_dir, cfg, err)) ||
+        (rc = read_nats(json_object_get(root, "nats"), &cfg->nats, err)) ||
         (rc = read_rules(json_object_get(root, "alert_rules"), cfg, err)) ||
         (rc = read_detectors(json_object_get(root, "detectors"), cfg, err)))
         return rc;
@@ -836,8 +895,13 @@ void na__config_free(na__daemon_config *cfg)
         free(cfg->sources[i].name);
         free(cfg->sources[i].type);
         free(cfg->sources[i].path);
+        free(cfg->sources[i].url);
     }
     free(cfg->sources);
+    free(cfg->nats.url);
+    free(cfg->nats.jetstream);
+    free(cfg->nats.stream);
+    free(cfg->nats.subject_prefix);
     for (size_t i = 0; i < cfg->n_rules; i++) {
         free(cfg->rules[i].name);
         free(cfg->rules[i].severity);

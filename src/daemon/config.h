@@ -13,8 +13,9 @@
 
 typedef struct na__source_config {
     char *name;
-    char *type;          /* "file" */
-    char *path;          /* absolute, or relative to the config file's directory (resolved) */
+    char *type;          /* "file" or "ws" (a topology stream, docs/topology-stream.md) */
+    char *path;          /* file: absolute, or relative to the config file's directory (resolved) */
+    char *url;           /* ws: "ws://host:port/path" */
     bool watch;
     int64_t interval_ms; /* how often a watched file is checked */
 } na__source_config;
@@ -39,6 +40,15 @@ typedef struct na__detector_config {
     double threshold;
 } na__detector_config;
 
+/* NATS publishing (docs/nats.md); url NULL: off. */
+typedef struct na__nats_config {
+    char *url;           /* "nats://127.0.0.1:4222" */
+    char *jetstream;     /* "auto" (default), "on", "off" */
+    char *stream;        /* JetStream stream name, default "NETASSURE" */
+    size_t outbox;       /* messages held while the broker is away, default 100000 */
+    char *subject_prefix;/* prepended to every subject, default "" */
+} na__nats_config;
+
 typedef struct na__daemon_config {
     char *origin;        /* the file it came from, or "<bundled default>" */
     char listen_host[64];
@@ -58,6 +68,8 @@ typedef struct na__daemon_config {
     na__detector_config *detectors;
     size_t n_detectors;
     na_wh_retention retention;
+    na__nats_config nats;
+    size_t ingest_queue; /* stream messages waiting for the engine, default 65536 */
     json_t *branding;    /* object, validated */
     json_t *banners;     /* array, validated */
 } na__daemon_config;

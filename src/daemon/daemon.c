@@ -130,6 +130,8 @@ static bool refresh_source(na__daemon *d, size_t i, na_time_ms now, bool force)
     struct stat sb;
     bool changed = false;
 
+    if (!sc->path)
+        return false; /* a stream source: its client feeds the engine */
     if (!force && (!sc->watch || now < st->next_check))
         return false;
     st->next_check = now + sc->interval_ms;
