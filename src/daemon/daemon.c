@@ -725,6 +725,11 @@ static void run_command(na__daemon *d, na_warehouse *wh, na__command *c)
         pthread_mutex_unlock(&d->lock);
         break;
     }
+    case NA_CMD_SILENCE_ADD:
+    case NA_CMD_SILENCE_DELETE:
+    case NA_CMD_TUNING_DELETE:
+        na__daemon_alert_command(d, wh, c);
+        break;
     }
 }
 
@@ -1216,4 +1221,15 @@ out_free:
     na__config_free(&d->cfg);
     free(d);
     return rc;
+}
+
+int na__daemon_run_ingest(na__daemon_config *cfg, const char *ws_url, const char *token,
+                          uint64_t max_messages)
+{
+    (void)cfg;
+    (void)ws_url;
+    (void)token;
+    (void)max_messages;
+    fprintf(stderr, "netassure ingest: writing mode is being built; use --dry-run\n");
+    return 1;
 }

@@ -70,7 +70,14 @@ typedef struct na__text_cache {
 void na__text_cache_free(na__text_cache *c);
 
 /* A write the API asks of the engine; the worker thread waits for it. */
-typedef enum na__cmd_kind { NA_CMD_ACK = 0, NA_CMD_FEEDBACK, NA_CMD_CONFIG } na__cmd_kind;
+typedef enum na__cmd_kind {
+    NA_CMD_ACK = 0,
+    NA_CMD_FEEDBACK,
+    NA_CMD_CONFIG,
+    NA_CMD_SILENCE_ADD,      /* input: the POST /silences body */
+    NA_CMD_SILENCE_DELETE,   /* alert_id: the silence id */
+    NA_CMD_TUNING_DELETE     /* alert_id: the tuning (feedback effect) id */
+} na__cmd_kind;
 
 typedef struct na__command {
     na__cmd_kind kind;
@@ -123,6 +130,18 @@ typedef struct na__daemon {
 
 /* Runs `netassure serve` with a loaded configuration until SIGINT / SIGTERM; exit code. */
 int na__daemon_run(na__daemon_config *cfg, const char *listen_override, bool quiet);
+
+/*
+ * `netassure ingest --ws URL` without --dry-run: the engine alone (no HTTP server) with one
+ * stream source, writing the warehouse (and NATS when configured) until SIGINT / SIGTERM or,
+ * with max_messages > 0, until that many stream messages were handled. Exit code.
+ */
+int na__daemon_run_ingest(na__daemon_config *cfg, const char *ws_url, const char *token,
+                          uint64_t max_messages);
+
+/* Alert-manager commands (silences, tunings), run on the engine thread (daemon/alert_cmds.c):
+ * fills c->rc, c->err, c->output. */
+void na__daemon_alert_command(na__daemon *d, na_warehouse *wh, na__command *c);
 
 /* Sends a command to the engine and waits for it (called from API workers). */
 void na__daemon_command(na__daemon *d, na__command *cmd);
