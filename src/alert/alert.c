@@ -4,6 +4,7 @@
 #include "alert/alert.h"
 
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,9 +65,18 @@ void na__alert_store_init(na__alert_store *s)
 {
     memset(s, 0, sizeof(*s));
     s->max_resolved = 10000;
+    s->group_by = NA_GROUP_BY_NODE | NA_GROUP_BY_SITE;
+    na__idmap_init(&s->live);
+    na__idmap_init(&s->hold_index);
 }
 
-static void alert_free(na__alert *a)
+void na__alert_store_configure(na__alert_store *s, const na__alerting_config *cfg)
+{
+    s->max_resolved = cfg->max_history;
+    s->group_by = cfg->group_by;
+}
+
+void na__alert_free(na__alert *a)
 {
     if (!a)
         return;
@@ -83,8 +93,10 @@ static void alert_free(na__alert *a)
 void na__alert_store_free(na__alert_store *s)
 {
     for (size_t i = 0; i < s->count; i++)
-        alert_free(s->items[i]);
+        na__alert_free(s->items[i]);
     free(s->items);
+    na__idmap_free(&s->live);
+    na__alert_manager_free(s);
     memset(s, 0, sizeof(*s));
 }
 
@@ -96,16 +108,14 @@ na__alert *na__alert_find(const na__alert_store *s, const char *id)
     return NULL;
 }
 
-/* The live (not resolved) alert with this fingerprint, if any. */
-static na__alert *find_live(const na__alert_store *s, const char *fp)
+na__alert *na__alert_find_live(const na__alert_store *s, const char *fp)
 {
-    for (size_t i = s->count; i-- > 0;)
-        if (s->items[i]->status != NA_ALERT_RESOLVED && strcmp(s->items[i]->fingerprint, fp) == 0)
-            return s->items[i];
-    return NULL;
+    size_t v;
+
+    return na__idmap_get(&s->live, fp, &v) ? (na__alert *)(uintptr_t)v : NULL;
 }
 
-static int store_push(na__alert_store *s, na__alert *a)
+int na__alert_store_push(na__alert_store *s, na__alert *a)
 {
     if (s->count == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 64;
@@ -115,12 +125,39 @@ static int store_push(na__alert_store *s, na__alert *a)
         s->items = items;
         s->cap = cap;
     }
+    /* The index borrows the alert's fingerprint; the alert outlives its entry (resolved
+     * alerts leave the index before they can be trimmed). */
+    if (a->status != NA_ALERT_RESOLVED &&
+        na__idmap_put(&s->live, a->fingerprint, (size_t)(uintptr_t)a))
+        return NA_ENOMEM;
     s->items[s->count++] = a;
     return NA_OK;
 }
 
+void na__alert_resolve(na__alert_store *s, na__alert *a, na_time_ms now)
+{
+    if (na__alert_find_live(s, a->fingerprint) == a)
+        na__idmap_del(&s->live, a->fingerprint);
+    a->status = NA_ALERT_RESOLVED;
+    a->updated_at = now;
+}
+
+bool na__rule_is_event(na__rule_type t)
+{
+    return t == NA_RULE_ANOMALY_SCORE || t == NA_RULE_TOPOLOGY_CHANGE ||
+           t == NA_RULE_METRIC_THRESHOLD || t == NA_RULE_CUSTOM;
+}
+
+const na__rule_config *na__rule_find(const na__rule_config *rules, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rules[i].name, name) == 0)
+            return &rules[i];
+    return NULL;
+}
+
 /* Drops the oldest resolved alerts beyond max_resolved (they remain in the warehouse). */
-static void store_trim(na__alert_store *s)
+void na__alert_store_trim(na__alert_store *s)
 {
     size_t resolved = 0, drop, w = 0;
 
@@ -131,7 +168,12 @@ static void store_trim(na__alert_store *s)
     drop = resolved - s->max_resolved;
     for (size_t i = 0; i < s->count; i++) {
         if (drop && s->items[i]->status == NA_ALERT_RESOLVED) {
-            alert_free(s->items[i]);
+            /* A resolved alert may still be in the index when a newer live alert with its
+             * fingerprint was never indexed (rows loaded out of order): never leave a
+             * dangling entry. */
+            if (na__alert_find_live(s, s->items[i]->fingerprint) == s->items[i])
+                na__idmap_del(&s->live, s->items[i]->fingerprint);
+            na__alert_free(s->items[i]);
             drop--;
             continue;
         }
@@ -149,18 +191,16 @@ typedef struct finding {
     json_t *details;
 } finding;
 
-typedef struct changes {
-    na__alert ***list;
-    size_t *n, cap;
-} changes;
+typedef na__alert_changes changes;
 
-static int note_change(changes *c, na__alert *a)
+int na__alert_note_change(na__alert_changes *c, na__alert *a)
 {
     for (size_t i = 0; i < *c->n; i++)
         if ((*c->list)[i] == a)
             return NA_OK;
-    if (*c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 32;
+    /* A list handed in with entries has no known capacity: treat it as full. */
+    if (*c->n >= c->cap) {
+        size_t cap = *c->n >= 16 ? 2 * *c->n : 32;
         na__alert **l = realloc(*c->list, cap * sizeof(*l));
         if (!l)
             return NA_ENOMEM;
@@ -171,14 +211,27 @@ static int note_change(changes *c, na__alert *a)
     return NA_OK;
 }
 
+/* The kind of evidence a condition rule's alert is (groups, docs/alerts.md). */
+static const char *condition_evidence(na__rule_type t)
+{
+    return t == NA_RULE_NODE_DOWN || t == NA_RULE_LINK_DOWN ? "topology" : "analytics";
+}
+
 static int raise_finding(na__alert_store *s, const na__rule_config *r, finding *f,
                          na_time_ms now, changes *c)
 {
     char fp[600];
     na__alert *a;
 
+    /* A suppression from operator feedback: the condition is not raised (an alert already
+     * open for it resolves, as for any condition that no longer holds). */
+    if (s->n_tunings && na__alert_suppression(s, r->name, f->node_id, now)) {
+        na__alert_tuning_held_back(s, r->name, f->node_id, now);
+        json_decref(f->details);
+        return NA_OK;
+    }
     snprintf(fp, sizeof(fp), "%s|%s", r->name, f->subject);
-    a = find_live(s, fp);
+    a = na__alert_find_live(s, fp);
     if (a) {
         a->seen = true;
         json_decref(f->details);
@@ -201,12 +254,19 @@ static int raise_finding(na__alert_store *s, const na__rule_config *r, finding *
     a->count = 1;
     a->details = f->details ? f->details : json_object();
     a->seen = true;
+    a->event_type = -1;
+    a->last_seen = now;
+    snprintf(a->evidence, sizeof(a->evidence), "%s", condition_evidence(r->type));
+    if (a->details)
+        json_object_set_new(a->details, "evidence", json_string(a->evidence));
     if (!a->rule || !a->fingerprint || !a->message || (f->node_id && !a->node_id) ||
-        (f->site && !a->site) || !a->details || store_push(s, a)) {
-        alert_free(a);
+        (f->site && !a->site) || !a->details || na__alert_store_push(s, a)) {
+        na__alert_free(a);
         return NA_ENOMEM;
     }
-    return note_change(c, a);
+    if (s->n_silences)
+        na__alert_apply_silences(s, a, now);
+    return na__alert_note_change(c, a);
 }
 
 static int eval_rule(na__alert_store *s, const na__rule_config *r, const na_analysis *a,
@@ -219,6 +279,9 @@ static int eval_rule(na__alert_store *s, const na__rule_config *r, const na_anal
 
     for (size_t v = 0; v < n && rc == NA_OK; v++) {
         const na_node *nd = na_topology_node(t, v);
+        /* Feedback may have raised the threshold for this node. */
+        double threshold = s->n_tunings ? na__alert_threshold_for(s, r, nd->id, now)
+                                        : r->threshold;
         memset(&f, 0, sizeof(f));
         f.subject = nd->id;
         f.node_id = nd->id;
@@ -244,24 +307,32 @@ static int eval_rule(na__alert_store *s, const na__rule_config *r, const na_anal
         case NA_RULE_IMPORTANCE:
             if (!(a->kinds & NA_ANALYSIS_ROBUSTNESS) || !(a->rob.importance[v] >= r->threshold))
                 continue;
+            if (!(a->rob.importance[v] >= threshold)) {
+                na__alert_tuning_held_back(s, r->name, nd->id, now);
+                continue;
+            }
             snprintf(f.message, sizeof(f.message),
                      "critical node: losing %s costs %.1f%% of network efficiency", nd->id,
                      100.0 * a->rob.relative_loss[v]);
             f.details = json_pack("{s:o, s:o, s:f}", "importance",
                                   na_json_real(a->rob.importance[v]), "relative_loss",
                                   na_json_real(a->rob.relative_loss[v]), "threshold",
-                                  r->threshold);
+                                  threshold);
             break;
         case NA_RULE_REDUNDANCY:
             if (!(a->kinds & NA_ANALYSIS_ROBUSTNESS) || nd->status == NA_STATUS_DOWN ||
                 !((double)a->rob.redundancy[v] <= r->threshold) || a->rob.redundancy[v] == 0)
                 continue;
+            if (!((double)a->rob.redundancy[v] <= threshold)) {
+                na__alert_tuning_held_back(s, r->name, nd->id, now);
+                continue;
+            }
             snprintf(f.message, sizeof(f.message), "low redundancy: %s has %u neighbour%s",
                      nd->id, a->rob.redundancy[v], a->rob.redundancy[v] == 1 ? "" : "s");
             f.details = json_pack("{s:I, s:f}", "redundancy", (json_int_t)a->rob.redundancy[v],
-                                  "threshold", r->threshold);
+                                  "threshold", threshold);
             break;
-        case NA_RULE_LINK_DOWN:
+        default: /* link_down below; event rules are the manager's */
             continue;
         }
         rc = raise_finding(s, r, &f, now, c);
@@ -296,22 +367,26 @@ int na__alert_evaluate(na__alert_store *s, const na__rule_config *rules, size_t 
     *n_changed = 0;
     /* Trim the history of earlier passes first: what this pass changes must stay alive
      * until the caller has written it. */
-    store_trim(s);
+    na__alert_store_trim(s);
     for (size_t i = 0; i < s->count; i++)
         s->items[i]->seen = false;
     for (size_t r = 0; r < n_rules && rc == NA_OK; r++)
-        rc = eval_rule(s, &rules[r], a, now, &c);
+        if (!na__rule_is_event(rules[r].type))
+            rc = eval_rule(s, &rules[r], a, now, &c);
     if (rc)
         return rc;
     /* Conditions that no longer hold resolve their alerts; alerts of rules no longer
-     * configured resolve too. */
+     * configured resolve too. Alerts of event rules live by their events (manager.c). */
     for (size_t i = 0; i < s->count && rc == NA_OK; i++) {
         na__alert *al = s->items[i];
-        if (al->status == NA_ALERT_RESOLVED || al->seen)
+        const na__rule_config *rc_rule;
+        if (al->status == NA_ALERT_RESOLVED || al->seen || al->event_type >= 0)
             continue;
-        al->status = NA_ALERT_RESOLVED;
-        al->updated_at = now;
-        rc = note_change(&c, al);
+        rc_rule = na__rule_find(rules, n_rules, al->rule);
+        if (rc_rule && na__rule_is_event(rc_rule->type))
+            continue;
+        na__alert_resolve(s, al, now);
+        rc = na__alert_note_change(&c, al);
     }
     return rc;
 }
@@ -335,13 +410,13 @@ int na__alert_ack(na__alert *a, const char *by, na_time_ms now, na_error *err)
 
 json_t *na__alert_json(const na__alert *a)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:I, s:o, s:O}",
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:I, s:o, s:b, s:O}",
                      "alert_id", a->id, "rule", a->rule, "fingerprint", a->fingerprint, "status",
                      na__alert_status_name(a->status), "severity", a->severity, "node_id",
                      na_json_str(a->node_id), "site", na_json_str(a->site), "message", a->message,
                      "created_at", na__time_json(a->created_at), "updated_at",
                      na__time_json(a->updated_at), "count", (json_int_t)a->count, "acknowledged_by",
-                     na_json_str(a->acked_by), "details", a->details);
+                     na_json_str(a->acked_by), "silenced", a->silenced, "details", a->details);
 }
 
 /*
@@ -441,7 +516,7 @@ json_t *na__alert_json_from_row(const na_wh_version *v)
     }
     by = json_incref(json_object_get(details, "_acknowledged_by"));
     json_object_del(details, "_acknowledged_by");
-    o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o}",
+    o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:b, s:o}",
                   "alert_id", v->row.id, "rule", na_json_str(row_text(v, AC_RULE)),
                   "fingerprint", na_json_str(row_text(v, AC_FP)), "status",
                   na_json_str(row_text(v, AC_STATUS)), "severity",
@@ -453,7 +528,8 @@ json_t *na__alert_json_from_row(const na_wh_version *v)
                   (json_int_t)(v->row.values[AC_COUNT].type == NA_WH_INT
                                    ? v->row.values[AC_COUNT].v.i
                                    : 1),
-                  "acknowledged_by", by ? by : json_null(), "details", details);
+                  "acknowledged_by", by ? by : json_null(), "silenced",
+                  json_is_string(json_object_get(details, "silenced_by")), "details", details);
     return o;
 }
 
@@ -489,9 +565,16 @@ int na__alert_store_load_row(na__alert_store *s, const na_wh_version *v)
     if (json_string_value(json_object_get(o, "acknowledged_by")))
         a->acked_by = strdup(json_string_value(json_object_get(o, "acknowledged_by")));
     a->details = json_incref(json_object_get(o, "details"));
+    a->silenced = json_is_true(json_object_get(o, "silenced"));
+    /* Event alerts carry their event in the details; quiet time counts from the last write. */
+    a->event_type = na__event_type_parse(
+        json_string_value(json_object_get(json_object_get(a->details, "event"), "type")));
+    a->last_seen = a->updated_at;
+    snprintf(a->evidence, sizeof(a->evidence), "%s",
+             str_or(json_object_get(a->details, "evidence"), ""));
     json_decref(o);
-    if (!a->rule || !a->fingerprint || !a->message || store_push(s, a)) {
-        alert_free(a);
+    if (!a->rule || !a->fingerprint || !a->message || na__alert_store_push(s, a)) {
+        na__alert_free(a);
         return NA_ENOMEM;
     }
     return NA_OK;

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 
 #include "alert/event.h"
+#include "core/idmap.h"
 #include "daemon/config.h"
 #include "netassure/report.h"
 #include "netassure/warehouse.h"
@@ -46,16 +47,69 @@ typedef struct na__alert {
     char *acked_by;
     json_t *details;          /* object */
     bool seen;                /* scratch for evaluation */
+    bool silenced;            /* a silence matches it (details "silenced_by" names it): it is
+                                 recorded and listed, but not to be notified */
+    int event_type;           /* event rules: the na__event_type that raised it (last); -1 for
+                                 the condition rules */
+    na_time_ms last_seen;     /* event rules: last raise or repeat (quiet resolve counts from
+                                 here) */
+    char evidence[12];        /* "topology", "anomaly", "metric", "analytics", "custom" or "" */
 } na__alert;
+
+/* A silence (docs/alerts.md): live alerts matching every given matcher are silenced while
+ * starts_at <= now < ends_at. */
+typedef struct na__silence {
+    char id[33];
+    char *rule, *node_id, *site, *severity;   /* matchers; NULL = any (at least one is set) */
+    na_time_ms starts_at, ends_at, created_at;
+    char *comment, *created_by;
+} na__silence;
+
+typedef enum na__tuning_kind {
+    NA_TUNING_RAISED_THRESHOLD = 0,
+    NA_TUNING_SUPPRESSION
+} na__tuning_kind;
+
+/* A feedback effect ("tuning") for one (rule, node): a false positive raised the rule's
+ * threshold for the node, or suppresses the rule on the node until expires_at. */
+typedef struct na__tuning {
+    char id[33];
+    char *rule;
+    char *node_id;            /* NULL: the rule's alerts that have no node */
+    na__tuning_kind kind;
+    double factor;            /* raised_threshold: accumulated factor (raise_factor per report) */
+    double threshold;         /* raised_threshold: the rule's threshold for the node now (NaN:
+                                 none) */
+    na_time_ms created_at, updated_at;
+    na_time_ms expires_at;    /* 0: until removed */
+    char *alert_id;           /* the alert of the last feedback */
+    char *notes;              /* that feedback's notes, or NULL */
+    int64_t reports;          /* false-positive reports folded into it */
+    int64_t held_back;        /* raises it prevented since it was made (not persisted) */
+} na__tuning;
+
+struct na__metric_hold;
 
 typedef struct na__alert_store {
     na__alert **items;        /* newest last */
     size_t count, cap;
     size_t max_resolved;      /* resolved alerts kept in memory (older ones stay in the warehouse) */
+    na__idmap live;           /* fingerprint -> live (not resolved) alert, as a pointer */
+    na__silence *silences;    /* oldest first */
+    size_t n_silences, cap_silences;
+    na_time_ms silences_checked_at; /* the last tick: silences starting after it start now */
+    na__tuning *tunings;      /* oldest first */
+    size_t n_tunings, cap_tunings;
+    struct na__metric_hold **holds; /* metric conditions that hold now, by fingerprint */
+    size_t n_holds, cap_holds;
+    na__idmap hold_index;
+    unsigned group_by;        /* NA_GROUP_BY_* */
 } na__alert_store;
 
 void na__alert_store_init(na__alert_store *s);
 void na__alert_store_free(na__alert_store *s);
+/* Applies the alerting: section (history bound, grouping); call after init. */
+void na__alert_store_configure(na__alert_store *s, const na__alerting_config *cfg);
 na__alert *na__alert_find(const na__alert_store *s, const char *id);
 
 /*
@@ -152,5 +206,64 @@ json_t *na__alert_groups_json(const na__alert_store *s);
 int na__alert_store_save(const na__alert_store *s, na_warehouse *wh, na_time_ms now,
                          na_error *err);
 int na__alert_store_restore(na__alert_store *s, na_warehouse *wh, na_error *err);
+
+/* ---- silences and feedback effects through the API (daemon/alert_cmds.c) ------------------- */
+
+/*
+ * Adds a silence from a POST /silences body: {"matchers": {"rule", "node_id", "site",
+ * "severity"} (at least one), "ends_at" (RFC 3339, after now), "starts_at" (default now),
+ * "comment", "created_by"}. NA_EINVAL with the reason (naming the member) when the body is
+ * wrong; NA_ETOOBIG when 1000 silences exist. Live alerts it silences now are appended to
+ * *changed (as in na__alert_on_event). *out: the new silence's API object (new reference).
+ */
+int na__alert_silence_add(na__alert_store *s, const json_t *body, na_time_ms now, json_t **out,
+                          na__alert ***changed, size_t *n_changed, na_error *err);
+/* Removes a silence (NA_ENOTFOUND); alerts no longer silenced go to *changed; *out: the
+ * removed silence's API object. */
+int na__alert_silence_delete(na__alert_store *s, const char *id, na_time_ms now, json_t **out,
+                             na__alert ***changed, size_t *n_changed, na_error *err);
+/* Removes a feedback effect (NA_ENOTFOUND); *out: the removed tuning's API object. */
+int na__alert_tuning_delete(na__alert_store *s, const char *id, na_time_ms now, json_t **out,
+                            na_error *err);
+/* Silences and tunings valid at `at`, from the warehouse's config rows (GET ?at=): JSON
+ * arrays like na__alert_silences_json / na__alert_tunings_json (new references). */
+int na__alert_silences_tunings_at(na_warehouse *wh, na_time_ms at, json_t **silences,
+                                  json_t **tunings, na_error *err);
+
+/* ---- shared by alert.c and manager.c --------------------------------------------------------- */
+
+typedef struct na__alert_changes {
+    na__alert ***list;
+    size_t *n, cap;
+} na__alert_changes;
+
+/* Adds a to the list once (realloc'd; entries already there are kept). 0 or NA_ENOMEM. */
+int na__alert_note_change(na__alert_changes *c, na__alert *a);
+void na__alert_free(na__alert *a);
+/* Frees the silences, tunings and metric holds of a store (manager.c; store_free calls it). */
+void na__alert_manager_free(na__alert_store *s);
+/* Appends a new alert (live ones enter the fingerprint index). 0 or NA_ENOMEM. */
+int na__alert_store_push(na__alert_store *s, na__alert *a);
+/* The live alert with this fingerprint, or NULL. */
+na__alert *na__alert_find_live(const na__alert_store *s, const char *fingerprint);
+/* Resolves a live alert at `now` (it leaves the fingerprint index). */
+void na__alert_resolve(na__alert_store *s, na__alert *a, na_time_ms now);
+/* Drops the oldest resolved alerts beyond max_resolved. */
+void na__alert_store_trim(na__alert_store *s);
+/* Whether a rule type reacts to events (the manager) rather than to analyses. */
+bool na__rule_is_event(na__rule_type t);
+const na__rule_config *na__rule_find(const na__rule_config *rules, size_t n, const char *name);
+/* The threshold of rule r for a node after feedback effects (r->threshold without one). */
+double na__alert_threshold_for(const na__alert_store *s, const na__rule_config *r,
+                               const char *node_id, na_time_ms now);
+/* A suppression of (rule, node) in force at `now`, or NULL. */
+na__tuning *na__alert_suppression(const na__alert_store *s, const char *rule,
+                                  const char *node_id, na_time_ms now);
+/* Counts a raise a tuning held back (visible as "held_back" in GET /tunings). */
+void na__alert_tuning_held_back(na__alert_store *s, const char *rule, const char *node_id,
+                                na_time_ms now);
+/* Sets a->silenced (and details "silenced_by") from the silences in force at `now`; true when
+ * it changed. */
+bool na__alert_apply_silences(const na__alert_store *s, na__alert *a, na_time_ms now);
 
 #endif

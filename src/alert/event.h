@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "alert/expr.h"
 #include "netassure/warehouse.h"
 
 /* Event types; the names are what rules and expressions use. */
@@ -60,5 +61,13 @@ typedef struct na__event {
 
 /* The event's fields as an object (null members left out); new reference. */
 json_t *na__event_json(const na__event *e);
+
+/* The member names na__event_json can write, NULL-terminated (the fields custom rules see:
+ * type, node_id, link_id, source, target, site, metric, detector, anomaly_id, reason, origin,
+ * value, previous, text, version, at, received_ns). */
+extern const char *const na__event_fields[];
+/* Member i of na__event_json's object as an expression value (NA_XV_NULL when left out);
+ * `buf` (at least 40 bytes) holds text made for it ("at"), strings else point into e. */
+void na__event_field(const na__event *e, size_t i, na__expr_value *out, char *buf, size_t len);
 
 #endif

@@ -19,6 +19,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "alert/event.h"
+#include "alert/expr.h"
 #include "netassure/io.h"
 #include "netassure/report.h"
 
@@ -608,9 +610,205 @@ static int read_nats(const json_t *n, na__nats_config *nc, na_error *err)
     return NA_OK;
 }
 
+/* alerting: {resolve_after, max_history, importance_jump, feedback: {raise_factor,
+ * suppress_for}, group_by} (docs/alerts.md); defaults when absent. */
+static int read_alerting(const json_t *al, na__alerting_config *ac, na_error *err)
+{
+    static const char *const known[] = {"resolve_after", "max_history", "importance_jump",
+                                        "feedback", "group_by", NULL};
+    static const char *const fb_known[] = {"raise_factor", "suppress_for", NULL};
+    const json_t *fb = json_object_get(al, "feedback"), *gb = json_object_get(al, "group_by");
+    double max_history = 10000;
+    int rc;
+
+    ac->resolve_after_ms = 600000;
+    ac->max_history = 10000;
+    ac->importance_jump = 0.1;
+    ac->raise_factor = 1.5;
+    ac->suppress_for_ms = 86400000;
+    ac->group_by = NA_GROUP_BY_NODE | NA_GROUP_BY_SITE;
+    if (!al)
+        return NA_OK;
+    if (!json_is_object(al))
+        return na_error_set(err, NA_EINVAL, "alerting: expected a mapping");
+    if ((rc = check_keys(al, "alerting.", known, err)) ||
+        (rc = get_duration(al, "resolve_after", "alerting.", ac->resolve_after_ms,
+                           &ac->resolve_after_ms, err)) ||
+        (rc = get_num(al, "max_history", "alerting.", 10000, 0, 10000000, &max_history, err)) ||
+        (rc = get_num(al, "importance_jump", "alerting.", 0.1, 1e-9, 1e6, &ac->importance_jump,
+                      err)))
+        return rc;
+    ac->max_history = (size_t)max_history;
+    if (ac->resolve_after_ms < 1000)
+        return na_error_set(err, NA_EINVAL, "alerting.resolve_after: at least 1s");
+    if (fb) {
+        if (!json_is_object(fb))
+            return na_error_set(err, NA_EINVAL, "alerting.feedback: expected a mapping");
+        if ((rc = check_keys(fb, "alerting.feedback.", fb_known, err)) ||
+            (rc = get_num(fb, "raise_factor", "alerting.feedback.", 1.5, 1.000001, 1000,
+                          &ac->raise_factor, err)) ||
+            (rc = get_duration(fb, "suppress_for", "alerting.feedback.", ac->suppress_for_ms,
+                               &ac->suppress_for_ms, err)))
+            return rc;
+    }
+    if (gb) {
+        size_t i;
+        json_t *g;
+        if (!json_is_array(gb))
+            return na_error_set(err, NA_EINVAL, "alerting.group_by: expected a list of node, "
+                                                "site");
+        ac->group_by = 0;
+        json_array_foreach(gb, i, g) {
+            const char *v = json_string_value(g);
+            if (v && strcmp(v, "node") == 0)
+                ac->group_by |= NA_GROUP_BY_NODE;
+            else if (v && strcmp(v, "site") == 0)
+                ac->group_by |= NA_GROUP_BY_SITE;
+            else
+                return na_error_set(err, NA_EINVAL, "alerting.group_by[%zu]: expected node or "
+                                                    "site", i);
+        }
+    }
+    return NA_OK;
+}
+
+/* Event types a topology_change rule may list in `on`, and its default set. */
+static const uint32_t topology_change_types =
+    (1u << NA_EV_NODE_DOWN) | (1u << NA_EV_NODE_UP) | (1u << NA_EV_NODE_ADDED) |
+    (1u << NA_EV_NODE_REMOVED) | (1u << NA_EV_NODE_CHANGED) | (1u << NA_EV_LINK_DOWN) |
+    (1u << NA_EV_LINK_UP) | (1u << NA_EV_LINK_ADDED) | (1u << NA_EV_LINK_REMOVED) |
+    (1u << NA_EV_LINK_CHANGED) | (1u << NA_EV_ARTICULATION_POINT) |
+    (1u << NA_EV_ARTICULATION_POINT_CLEARED) | (1u << NA_EV_IMPORTANCE_JUMP) |
+    (1u << NA_EV_CLUSTER_TYPE_CHANGE);
+static const uint32_t topology_change_default =
+    (1u << NA_EV_NODE_DOWN) | (1u << NA_EV_NODE_REMOVED) | (1u << NA_EV_LINK_DOWN) |
+    (1u << NA_EV_LINK_REMOVED) | (1u << NA_EV_ARTICULATION_POINT) |
+    (1u << NA_EV_IMPORTANCE_JUMP) | (1u << NA_EV_CLUSTER_TYPE_CHANGE);
+
+/* `on:` of a topology_change rule: one event type name or a list of them. */
+static int read_on(const json_t *on, const char *path, uint32_t *out, na_error *err)
+{
+    size_t i;
+    json_t *v;
+
+    *out = 0;
+    if (json_is_string(on)) {
+        int t = na__event_type_parse(json_string_value(on));
+        if (t < 0 || !(topology_change_types & (1u << t)))
+            goto bad;
+        *out = 1u << t;
+        return NA_OK;
+    }
+    if (!json_is_array(on) || json_array_size(on) == 0)
+        goto bad;
+    json_array_foreach(on, i, v) {
+        int t = json_is_string(v) ? na__event_type_parse(json_string_value(v)) : -1;
+        if (t < 0 || !(topology_change_types & (1u << t)))
+            return na_error_set(err, NA_EINVAL, "%son[%zu]: expected one of node_down, node_up, "
+                                                "node_added, node_removed, node_changed, "
+                                                "link_down, link_up, link_added, link_removed, "
+                                                "link_changed, articulation_point, "
+                                                "articulation_point_cleared, importance_jump, "
+                                                "cluster_type_change", path, i);
+        *out |= 1u << t;
+    }
+    return NA_OK;
+bad:
+    return na_error_set(err, NA_EINVAL, "%son: expected an event type or a list of them "
+                                        "(node_down, node_up, node_added, node_removed, "
+                                        "node_changed, link_down, link_up, link_added, "
+                                        "link_removed, link_changed, articulation_point, "
+                                        "articulation_point_cleared, importance_jump, "
+                                        "cluster_type_change)", path);
+}
+
+/* Settings of the event rule types beyond name, type, severity and threshold. */
+static int read_event_rule(const json_t *r, const char *path, na__rule_config *rule,
+                           const na__alerting_config *ac, na_error *err)
+{
+    static const char *const extra[] = {"on", "metric", "op", "for", "expr", "resolve_after",
+                                        NULL};
+    /* which of `extra` each type takes, as bits in that order */
+    unsigned takes = rule->type == NA_RULE_TOPOLOGY_CHANGE    ? 0x21u
+                     : rule->type == NA_RULE_METRIC_THRESHOLD ? 0x0eu
+                     : rule->type == NA_RULE_CUSTOM           ? 0x30u
+                     : rule->type == NA_RULE_ANOMALY_SCORE    ? 0x20u
+                                                              : 0u;
+    char *op = NULL;
+    int rc;
+
+    for (unsigned k = 0; extra[k]; k++)
+        if (!(takes & (1u << k)) && json_object_get(r, extra[k]))
+            return na_error_set(err, NA_EINVAL, "%s%s: not a setting of this rule type",
+                                path, extra[k]);
+    if (rule->type == NA_RULE_ARTICULATION_POINT || rule->type == NA_RULE_NODE_DOWN ||
+        rule->type == NA_RULE_LINK_DOWN || rule->type == NA_RULE_IMPORTANCE ||
+        rule->type == NA_RULE_REDUNDANCY)
+        return NA_OK;
+    if ((rc = get_duration(r, "resolve_after", path, ac->resolve_after_ms,
+                           &rule->resolve_after_ms, err)))
+        return rc;
+    if (rule->resolve_after_ms < 1000)
+        return na_error_set(err, NA_EINVAL, "%sresolve_after: at least 1s", path);
+    switch (rule->type) {
+    case NA_RULE_TOPOLOGY_CHANGE:
+        rule->on = topology_change_default;
+        if (json_object_get(r, "on"))
+            return read_on(json_object_get(r, "on"), path, &rule->on, err);
+        return NA_OK;
+    case NA_RULE_METRIC_THRESHOLD:
+        if ((rc = get_str(r, "metric", path, NULL, &rule->metric, err)) ||
+            (rc = get_str(r, "op", path, ">", &op, err)) ||
+            (rc = get_duration(r, "for", path, 0, &rule->for_ms, err)))
+            goto out_op;
+        if (!rule->metric || !rule->metric[0]) {
+            rc = na_error_set(err, NA_EINVAL, "%smetric: required (the sample name, e.g. "
+                                              "utilisation)", path);
+            goto out_op;
+        }
+        if (!json_is_number(json_object_get(r, "threshold"))) {
+            rc = na_error_set(err, NA_EINVAL, "%sthreshold: required (a number)", path);
+            goto out_op;
+        }
+        if (strcmp(op, ">") == 0)
+            rule->op = NA_OP_GT;
+        else if (strcmp(op, ">=") == 0)
+            rule->op = NA_OP_GE;
+        else if (strcmp(op, "<") == 0)
+            rule->op = NA_OP_LT;
+        else if (strcmp(op, "<=") == 0)
+            rule->op = NA_OP_LE;
+        else
+            rc = na_error_set(err, NA_EINVAL, "%sop: expected \">\", \">=\", \"<\" or \"<=\"",
+                              path);
+    out_op:
+        free(op);
+        return rc;
+    case NA_RULE_CUSTOM: {
+        na_error xerr;
+        if ((rc = get_str(r, "expr", path, NULL, &rule->expr_text, err)))
+            return rc;
+        if (!rule->expr_text || !rule->expr_text[0])
+            return na_error_set(err, NA_EINVAL, "%sexpr: required (an expression over event "
+                                                "fields, docs/alerts.md)", path);
+        na_error_clear(&xerr);
+        rc = na__expr_parse(rule->expr_text, strlen(rule->expr_text), na__event_fields,
+                            &rule->expr, &xerr);
+        if (rc == NA_ENOMEM)
+            return rc;
+        if (rc)
+            return na_error_set(err, NA_EINVAL, "%sexpr: %s", path, xerr.message);
+        return NA_OK;
+    }
+    default:
+        return NA_OK;
+    }
+}
+
 static int read_rules(const json_t *arr, na__daemon_config *cfg, na_error *err)
 {
-    static const char *const known[] = {"name", "type", "severity", "threshold", NULL};
+    static const char *const known[] = {"name", "type", "severity", "threshold", "on", "metric",
+                                        "op", "for", "expr", "resolve_after", NULL};
     static const struct {
         const char *name;
         na__rule_type type;
@@ -621,6 +819,10 @@ static int read_rules(const json_t *arr, na__daemon_config *cfg, na_error *err)
         {"link_down", NA_RULE_LINK_DOWN, 0},
         {"importance", NA_RULE_IMPORTANCE, 0.05},
         {"redundancy", NA_RULE_REDUNDANCY, 1},
+        {"anomaly_score", NA_RULE_ANOMALY_SCORE, 3.5},
+        {"topology_change", NA_RULE_TOPOLOGY_CHANGE, 0},
+        {"metric_threshold", NA_RULE_METRIC_THRESHOLD, 0},
+        {"custom", NA_RULE_CUSTOM, 0},
     };
     size_t i;
     json_t *r;
@@ -648,13 +850,18 @@ static int read_rules(const json_t *arr, na__daemon_config *cfg, na_error *err)
                 break;
         if (!type || t == sizeof(types) / sizeof(types[0])) {
             rc = na_error_set(err, NA_EINVAL, "%stype: expected articulation_point, node_down, "
-                                              "link_down, importance or redundancy (got %s)",
+                                              "link_down, importance, redundancy, "
+                                              "anomaly_score, topology_change, "
+                                              "metric_threshold or custom (got %s)",
                               path, type ? type : "nothing");
             free(type);
             return rc;
         }
         free(type);
         rule->type = types[t].type;
+        rule->raise_factor = cfg->alerting.raise_factor;
+        rule->suppress_for_ms = cfg->alerting.suppress_for_ms;
+        rule->resolve_after_ms = cfg->alerting.resolve_after_ms;
         if ((rc = get_str(r, "name", path, types[t].name, &rule->name, err)) ||
             (rc = get_str(r, "severity", path, "warning", &rule->severity, err)) ||
             (rc = get_num(r, "threshold", path, types[t].def_threshold, -1e12, 1e12,
@@ -666,6 +873,16 @@ static int read_rules(const json_t *arr, na__daemon_config *cfg, na_error *err)
         if (!severities[sv])
             return na_error_set(err, NA_EINVAL, "%sseverity: expected critical, major, minor, "
                                                 "warning or info", path);
+        if (!rule->name[0] || strlen(rule->name) > 200)
+            return na_error_set(err, NA_EINVAL, "%sname: 1 to 200 characters", path);
+        /* The name is the first half of every fingerprint: two rules must not share one. */
+        for (size_t k = 0; k + 1 < cfg->n_rules; k++)
+            if (strcmp(cfg->rules[k].name, rule->name) == 0)
+                return na_error_set(err, NA_EINVAL, "%sname: '%s' is already the name of "
+                                                    "alert_rules[%zu] (names must be unique)",
+                                    path, rule->name, k);
+        if ((rc = read_event_rule(r, path, rule, &cfg->alerting, err)))
+            return rc;
     }
     return NA_OK;
 }
@@ -800,6 +1017,7 @@ static int read_config(const json_t *root, const char *base_dir, na__daemon_conf
     }
     if ((rc = read_sources(json_object_get(root, "sources"), base_dir, cfg, err)) ||
         (rc = read_nats(json_object_get(root, "nats"), &cfg->nats, err)) ||
+        (rc = read_alerting(json_object_get(root, "alerting"), &cfg->alerting, err)) ||
         (rc = read_rules(json_object_get(root, "alert_rules"), cfg, err)) ||
         (rc = read_detectors(json_object_get(root, "detectors"), cfg, err)))
         return rc;
@@ -905,6 +1123,9 @@ void na__config_free(na__daemon_config *cfg)
     for (size_t i = 0; i < cfg->n_rules; i++) {
         free(cfg->rules[i].name);
         free(cfg->rules[i].severity);
+        free(cfg->rules[i].metric);
+        free(cfg->rules[i].expr_text);
+        na__expr_free(cfg->rules[i].expr);
     }
     free(cfg->rules);
     for (size_t i = 0; i < cfg->n_detectors; i++)

@@ -21,19 +21,54 @@ typedef struct na__source_config {
 } na__source_config;
 
 typedef enum na__rule_type {
+    /* condition rules: evaluated on every analysis (alert/alert.c) */
     NA_RULE_ARTICULATION_POINT = 0,
     NA_RULE_NODE_DOWN,
     NA_RULE_LINK_DOWN,
     NA_RULE_IMPORTANCE,
-    NA_RULE_REDUNDANCY
+    NA_RULE_REDUNDANCY,
+    /* event rules: the alert manager (alert/manager.c, docs/alerts.md) */
+    NA_RULE_ANOMALY_SCORE,
+    NA_RULE_TOPOLOGY_CHANGE,
+    NA_RULE_METRIC_THRESHOLD,
+    NA_RULE_CUSTOM
 } na__rule_type;
 
+/* metric_threshold comparisons */
+typedef enum na__rule_op { NA_OP_GT = 0, NA_OP_GE, NA_OP_LT, NA_OP_LE } na__rule_op;
+
+struct na__expr;
+
 typedef struct na__rule_config {
-    char *name;
+    char *name;          /* unique among the rules */
     na__rule_type type;
     char *severity;      /* critical, major, minor, warning, info */
-    double threshold;    /* importance: >= threshold; redundancy: <= threshold */
+    double threshold;    /* importance, anomaly_score: >= threshold; redundancy: <= threshold;
+                            metric_threshold: value `op` threshold */
+    /* event rules */
+    uint32_t on;         /* topology_change: bits (1u << na__event_type) of the events it takes */
+    char *metric;        /* metric_threshold: the sample name */
+    na__rule_op op;      /* metric_threshold */
+    int64_t for_ms;      /* metric_threshold: how long the condition must hold */
+    char *expr_text;     /* custom */
+    struct na__expr *expr; /* custom: parsed once (alert/expr.h) */
+    int64_t resolve_after_ms; /* event alerts without a clearing event resolve after this quiet
+                                 time (alerting.resolve_after unless the rule sets it) */
+    /* operator feedback (alerting.feedback), copied into each rule */
+    double raise_factor;
+    int64_t suppress_for_ms;  /* 0: a suppression lasts until it is removed */
 } na__rule_config;
+
+/* The alerting: section (docs/alerts.md). */
+enum { NA_GROUP_BY_NODE = 1u, NA_GROUP_BY_SITE = 2u };
+typedef struct na__alerting_config {
+    int64_t resolve_after_ms;   /* default 10m */
+    size_t max_history;         /* resolved alerts kept in memory, default 10000 */
+    double importance_jump;     /* default 0.1 */
+    double raise_factor;        /* feedback.raise_factor, default 1.5 */
+    int64_t suppress_for_ms;    /* feedback.suppress_for, default 24h */
+    unsigned group_by;          /* NA_GROUP_BY_* bits, default both */
+} na__alerting_config;
 
 typedef struct na__detector_config {
     char *type;          /* "importance_outlier" */
@@ -65,6 +100,7 @@ typedef struct na__daemon_config {
     size_t n_sources;
     na__rule_config *rules;
     size_t n_rules;
+    na__alerting_config alerting;
     na__detector_config *detectors;
     size_t n_detectors;
     na_wh_retention retention;
