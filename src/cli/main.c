@@ -21,6 +21,9 @@ static const na_cli_command commands[] = {
      na_cli_serve},
     {"alerts", "list alerts from a running daemon (--api URL)", na_cli_alerts},
     {"anomalies", "list anomalies from a running daemon (--api URL)", na_cli_anomalies},
+    {"ingest", "consume a topology stream (--ws URL); --dry-run prints what it would change",
+     na_cli_ingest},
+    {"replay", "serve a topology stream from files, for demos and tests", na_cli_replay},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,40 @@
+/* stop_signals.c: SIGINT / SIGTERM as a readable pipe, for `ingest` and `replay` (cli.h). */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+static int stop_pipe[2] = {-1, -1};
+
+void na_cli_stop_raise(int sig)
+{
+    unsigned char b = (unsigned char)sig;
+    int saved = errno;
+
+    if (stop_pipe[1] >= 0 && write(stop_pipe[1], &b, 1) < 0) {
+        /* a full pipe already says "stop" */
+    }
+    errno = saved;
+}
+
+int na_cli_stop_fd(void)
+{
+    struct sigaction sa;
+
+    if (stop_pipe[0] >= 0)
+        return stop_pipe[0];
+    if (pipe(stop_pipe))
+        return -1;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = na_cli_stop_raise;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+        return -1;
+    sa.sa_handler = SIG_IGN;
+    if (sigaction(SIGPIPE, &sa, NULL))
+        return -1;
+    return stop_pipe[0];
+}
