@@ -811,10 +811,15 @@ static size_t take_batch_locked(na__nats_pub *p, pub_msg **batch, int64_t t)
     return n;
 }
 
-/* Records the outcome of a batch (mu held). */
-static void finish_batch_locked(na__nats_pub *p, pub_msg **batch, const natsStatus *status,
-                                size_t n, bool js)
+/*
+ * Records the outcome of a batch (mu held). Returns how many messages can never be sent (the
+ * last one's id and reason in `why`, for the log).
+ */
+static size_t finish_batch_locked(na__nats_pub *p, pub_msg **batch, const natsStatus *status,
+                                  size_t n, bool js, char *why, size_t why_len)
 {
+    size_t lost = 0;
+
     for (size_t i = 0; i < n; i++) {
         pub_msg *m = batch[i];
         size_t idx = 0;
@@ -835,9 +840,10 @@ static void finish_batch_locked(na__nats_pub *p, pub_msg **batch, const natsStat
                 p->st.published++;
             } else {
                 p->st.dropped++;
-                set_error_locked(p, "cannot send %s: %s", m->id, natsStatus_GetText(status[i]));
-                na_log(NA_LOG_ERROR, "nats: cannot send %s: %s; dropped", m->id,
-                       natsStatus_GetText(status[i]));
+                lost++;
+                snprintf(why, why_len, "cannot send %s: %s", m->id,
+                         natsStatus_GetText(status[i]));
+                set_error_locked(p, "%s", why);
             }
         } else {
             bool sent = status[i] != NATS_NOT_YET_CONNECTED; /* else never tried */
@@ -847,6 +853,7 @@ static void finish_batch_locked(na__nats_pub *p, pub_msg **batch, const natsStat
         }
     }
     pop_done_locked(p);
+    return lost;
 }
 
 /* A SENT message waited for its ack too long (mu held). */
@@ -917,10 +924,14 @@ static void *pub_thread(void *arg)
         if (p->jetstream && t >= next_scan) {
             next_scan = t + 250;
             if (ack_overdue_locked(p, t)) {
+                size_t n_sent = p->inflight;
                 set_error_locked(p, "no JetStream ack within %d ms: resending", ACK_WAIT_MS);
-                na_log(NA_LOG_WARN, "nats: no JetStream ack within %d ms: resending %zu messages",
-                       ACK_WAIT_MS, p->inflight);
                 resend_window_locked(p);
+                pthread_mutex_unlock(&p->mu);
+                na_log(NA_LOG_WARN, "nats: no JetStream ack within %d ms: resending %zu messages",
+                       ACK_WAIT_MS, n_sent);
+                pthread_mutex_lock(&p->mu);
+                continue;
             }
         }
         size_t n = 0;
@@ -956,7 +967,13 @@ static void *pub_thread(void *arg)
             status[i] = up ? send_one(p, batch[i], js) : NATS_NOT_YET_CONNECTED;
         }
         pthread_mutex_lock(&p->mu);
-        finish_batch_locked(p, batch, status, n, js);
+        char why[sizeof(p->st.last_error)];
+        size_t lost = finish_batch_locked(p, batch, status, n, js, why, sizeof(why));
+        if (lost) {
+            pthread_mutex_unlock(&p->mu);
+            na_log(NA_LOG_ERROR, "nats: %s; dropped (%zu in this batch)", why, lost);
+            pthread_mutex_lock(&p->mu);
+        }
         if (!up)
             timed_wait(&p->cond, &p->mu, 50);
         if (!js)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -410,6 +411,91 @@ static void test_jetstream_updates_stream(void **state)
     broker_stop(&b);
 }
 
+/* A message over the server's max_payload is dropped; the ones around it arrive. */
+static void test_oversized_message_dropped(void **state)
+{
+    broker b;
+    na__nats_pub_stats s;
+    size_t big = (size_t)2 << 20; /* the server's default max_payload is 1 MB */
+    char *data = malloc(big);
+    (void)state;
+
+    assert_non_null(data);
+    memset(data, 'x', big);
+    broker_start(&b, 0);
+    na__nats_config c = config(b.url, "on", 100, "");
+    na__nats_pub *p = start(&c);
+    publish_n(p, 0, 1);
+    na__nats_pub_publish(p, "bgp.events", "too:big", data, big);
+    wait_published(p, 1);
+    publish_n(p, 1, 2);
+    wait_published(p, 2);
+    na__nats_pub_stats_get(p, &s);
+    assert_int_equal(s.queued, 3);
+    assert_int_equal(s.dropped, 1);
+    assert_non_null(strstr(s.last_error, "too:big"));
+    assert_int_equal(na__nats_pub_stop(p, 5000), 0);
+    expect_stream_ids(b.url, 0, 2);
+    free(data);
+    broker_stop(&b);
+}
+
+static pid_t broker_pid(const broker *b)
+{
+    char path[200], line[32] = "";
+    snprintf(path, sizeof(path), "%s/nats.pid", b->dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    if (!fgets(line, sizeof(line), f))
+        line[0] = '\0';
+    fclose(f);
+    long pid = strtol(line, NULL, 10);
+    assert_true(pid > 1);
+    return (pid_t)pid;
+}
+
+/*
+ * No acknowledgement within 5 s (the server frozen with SIGSTOP, the connection still open):
+ * the window is sent again; once the server runs again it stores the originals and answers the
+ * copies as duplicates. The stream holds every message once.
+ */
+static void test_ack_timeout_resend(void **state)
+{
+    broker b;
+    na__nats_pub_stats s;
+    (void)state;
+
+    broker_start(&b, 0);
+    na__nats_config c = config(b.url, "on", 1000, "");
+    na__nats_pub *p = start(&c);
+    publish_n(p, 0, 1);
+    wait_published(p, 1);
+    pid_t pid = broker_pid(&b);
+    assert_int_equal(kill(pid, SIGSTOP), 0);
+    publish_n(p, 1, 101);
+    int64_t until = now_ms() + LIVENESS_MS;
+    do {
+        sleep_ms(50);
+        na__nats_pub_stats_get(p, &s);
+        if (now_ms() > until) {
+            kill(pid, SIGCONT);
+            fail_msg("no resend after the ack timeout: %s", s.last_error);
+        }
+    } while (s.retries < 100);
+    assert_int_equal(s.published, 1);
+    assert_non_null(strstr(s.last_error, "no JetStream ack"));
+    assert_int_equal(kill(pid, SIGCONT), 0);
+    wait_published(p, 101);
+    print_stats("ack timeout", p);
+    na__nats_pub_stats_get(p, &s);
+    assert_true(s.duplicates >= 1);
+    assert_int_equal(s.published, 101);
+    assert_int_equal(s.reconnects, 0);
+    assert_int_equal(na__nats_pub_stop(p, 5000), 0);
+    expect_stream_ids(b.url, 0, 101);
+    broker_stop(&b);
+}
+
 typedef struct pub_loop {
     na__nats_pub *p;
     int n;
@@ -799,7 +885,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jetstream_in_order),
         cmocka_unit_test(test_jetstream_updates_stream),
+        cmocka_unit_test(test_oversized_message_dropped),
         cmocka_unit_test(test_jetstream_broker_restart),
+        cmocka_unit_test(test_ack_timeout_resend),
         cmocka_unit_test(test_broker_down_at_start),
         cmocka_unit_test(test_core_mode),
         cmocka_unit_test(test_core_mode_broker_down),
