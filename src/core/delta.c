@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/topology_internal.h"
 
 struct na_delta {
     na__arena arena;
@@ -14,7 +15,6 @@ struct na_delta {
     int64_t timestamp_ms;
 };
 
-const na_link *na__builder_link_between(const na_builder *b, const char *s, const char *t);
 
 na_delta *na_delta_new(void)
 {
@@ -102,7 +102,17 @@ uint64_t na_delta_seq(const na_delta *d) { return d->seq; }
 void na_delta_set_timestamp_ms(na_delta *d, int64_t ms) { d->timestamp_ms = ms; }
 int64_t na_delta_timestamp_ms(const na_delta *d) { return d->timestamp_ms; }
 
-static int apply_op(na_builder *b, const na_delta_op *op, na_error *err)
+const char *na__delta_op_link_id(const na_builder *b, const na_delta_op *op)
+{
+    const na_link *l;
+
+    if (op->link.id && op->link.id[0])
+        return op->link.id;
+    l = na__builder_link_between(b, op->link.source, op->link.target);
+    return l ? l->id : NULL;
+}
+
+int na__delta_apply_op(na_builder *b, const na_delta_op *op, na_error *err)
 {
     switch (op->kind) {
     case NA_DELTA_NODE_ADD:
@@ -145,7 +155,7 @@ int na_topology_apply_delta(const na_topology *base, const na_delta *d, na_topol
     if (!b)
         return na_error_set(err, NA_ENOMEM, "out of memory copying the snapshot");
     for (size_t i = 0; i < d->n_ops; i++) {
-        rc = apply_op(b, &d->ops[i], err);
+        rc = na__delta_apply_op(b, &d->ops[i], err);
         if (rc) {
             if (err) {
                 char msg[sizeof(err->message)];

@@ -5,6 +5,7 @@
  * snapshot, so a snapshot is one allocation plus its arena blocks and frees in one go.
  */
 #include "netassure/topology.h"
+#include "core/topology_internal.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -503,7 +504,20 @@ int na_builder_remove_link(na_builder *b, const char *id, na_error *err)
 }
 
 /* Finds the first live link between nodes s and t (either direction); NULL if none. */
-const na_link *na__builder_link_between(const na_builder *b, const char *s, const char *t);
+void na__builder_links_of(const na_builder *b, const char *id,
+                          void (*fn)(const na_link *l, void *ud), void *ud)
+{
+    size_t idx;
+
+    if (!id || !na__idmap_get(&b->node_ids, id, &idx))
+        return;
+    for (size_t i = 0; i < b->n_links; i++) {
+        if (!b->link_dead[i] &&
+            (b->links[i].source_index == idx || b->links[i].target_index == idx))
+            fn(&b->links[i], ud);
+    }
+}
+
 const na_link *na__builder_link_between(const na_builder *b, const char *s, const char *t)
 {
     size_t si, ti;

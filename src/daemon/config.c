@@ -504,8 +504,8 @@ static const char *const severities[] = {"critical", "major", "minor", "warning"
 static int read_sources(const json_t *arr, const char *base_dir, na__daemon_config *cfg,
                         na_error *err)
 {
-    static const char *const known[] = {"name", "type", "path", "url", "watch", "interval",
-                                        NULL};
+    static const char *const known[] = {"name", "type", "path", "url", "token", "watch",
+                                        "interval", NULL};
     size_t i;
     json_t *s;
     int rc;
@@ -536,7 +536,8 @@ static int read_sources(const json_t *arr, const char *base_dir, na__daemon_conf
         }
         if (strcmp(src->type, "ws") == 0) {
             /* A topology stream: the client reconnects by itself, no watching. */
-            if ((rc = get_str(s, "url", path, NULL, &src->url, err)))
+            if ((rc = get_str(s, "url", path, NULL, &src->url, err)) ||
+                (rc = get_str(s, "token", path, NULL, &src->token, err)))
                 return rc;
             if (!src->url || (strncmp(src->url, "ws://", 5) != 0 &&
                               strncmp(src->url, "wss://", 6) != 0))
@@ -925,7 +926,7 @@ static int read_config(const json_t *root, const char *base_dir, na__daemon_conf
                                         "retention", "branding", "banners", "sites", "nats",
                                         "alerting", "ingest", NULL};
     static const char *const api_known[] = {"token", "protect_reads", "max_body", NULL};
-    static const char *const an_known[] = {"threads", "kinds", NULL};
+    static const char *const an_known[] = {"threads", "kinds", "min_interval", NULL};
     static const char *const ret_known[] = {"metrics_downsample_after", "metrics_step",
                                             "metrics_keep", NULL};
     json_t *api = json_object_get(root, "api"), *an = json_object_get(root, "analytics");
@@ -968,7 +969,9 @@ static int read_config(const json_t *root, const char *base_dir, na__daemon_conf
         if (!json_is_object(an))
             return na_error_set(err, NA_EINVAL, "analytics: expected a mapping");
         if ((rc = check_keys(an, "analytics.", an_known, err)) ||
-            (rc = get_num(an, "threads", "analytics.", 0, 0, 1024, &threads, err)))
+            (rc = get_num(an, "threads", "analytics.", 0, 0, 1024, &threads, err)) ||
+            (rc = get_duration(an, "min_interval", "analytics.", cfg->analytics_min_interval_ms,
+                               &cfg->analytics_min_interval_ms, err)))
             return rc;
         cfg->analytics_threads = (unsigned)threads;
         if (json_object_get(an, "kinds")) {
@@ -1047,6 +1050,7 @@ int na__config_parse(const char *text, size_t len, const char *origin, const cha
     memset(out, 0, sizeof(*out));
     out->max_body = 1 << 20;
     out->analytics_kinds = NA_ANALYSIS_ALL;
+    out->analytics_min_interval_ms = 2000;
     out->retention.downsample_after_ms = 7LL * 86400000;
     out->retention.step_ms = 300000;
     out->retention.keep_ms = 400LL * 86400000;
@@ -1114,6 +1118,7 @@ void na__config_free(na__daemon_config *cfg)
         free(cfg->sources[i].type);
         free(cfg->sources[i].path);
         free(cfg->sources[i].url);
+        free(cfg->sources[i].token);
     }
     free(cfg->sources);
     free(cfg->nats.url);

@@ -16,6 +16,7 @@ typedef struct na__source_config {
     char *type;          /* "file" or "ws" (a topology stream, docs/topology-stream.md) */
     char *path;          /* file: absolute, or relative to the config file's directory (resolved) */
     char *url;           /* ws: "ws://host:port/path" */
+    char *token;         /* ws: bearer token for the stream server, or NULL */
     bool watch;
     int64_t interval_ms; /* how often a watched file is checked */
 } na__source_config;
@@ -96,6 +97,9 @@ typedef struct na__daemon_config {
     size_t max_body;
     unsigned analytics_threads;
     unsigned analytics_kinds;   /* NA_ANALYSIS_* bits, default all */
+    int64_t analytics_min_interval_ms; /* between two analyses' starts (a stream of deltas
+                                          is analysed at its newest version at most this
+                                          often), default 2 s */
     na__source_config *sources;
     size_t n_sources;
     na__rule_config *rules;

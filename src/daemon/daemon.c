@@ -269,32 +269,30 @@ static int write_analytics_row(na__daemon *d, na_warehouse *wh, const char *kind
     return na__wh_observe_analytics(wh, kind, version, result, at, err);
 }
 
-/* A new merged topology: warehouse observation, state, stream event, analysis request. */
-static void new_topology(na__daemon *d, na_warehouse *wh, na_topology *topo, na_time_ms now,
-                         const na_diff_result *diff)
+int na__daemon_write_version_row(na__daemon *d, na_warehouse *wh, const char *name,
+                                 uint64_t version, size_t nodes, size_t links, na_time_ms at,
+                                 na_error *err)
 {
-    na_error err;
-    json_t *meta, *data, *items;
-    char *meta_text;
+    json_t *meta = json_pack("{s:o, s:I, s:I}", "name", na_json_str(name), "nodes",
+                             (json_int_t)nodes, "links", (json_int_t)links);
+    char *text = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
+    int rc;
 
-    /* The version's rows and its version row: one transaction. */
-    na_error_clear(&err);
-    meta = json_pack("{s:o, s:I, s:I}", "name", na_json_str(na_topology_name(topo)), "nodes",
-                     (json_int_t)na_topology_node_count(topo), "links",
-                     (json_int_t)na_topology_link_count(topo));
-    meta_text = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
     json_decref(meta);
-    if (!meta_text || na_wh_begin(wh, &err) || na__wh_observe_topology(wh, topo, now, &err) ||
-        write_analytics_row(d, wh, "topology", na_topology_version(topo), meta_text, now,
-                            &err) ||
-        na_wh_commit(wh, &err)) {
-        na_wh_rollback(wh);
-        if (!meta_text)
-            na_error_set(&err, NA_ENOMEM, "out of memory");
-        wh_fail("topology observation", &err);
-    }
-    free(meta_text);
+    if (!text)
+        return na_error_set(err, NA_ENOMEM, "out of memory");
+    rc = write_analytics_row(d, wh, "topology", version, text, at, err);
+    free(text);
+    return rc;
+}
 
+na_time_ms na__daemon_topology_written_at(na__daemon *d)
+{
+    return d->analytics_written_at;
+}
+
+void na__daemon_install_topology(na__daemon *d, na_topology *topo, na_time_ms now)
+{
     pthread_mutex_lock(&d->lock);
     na_topology_unref(d->topo);
     d->topo = na_topology_ref(topo);
@@ -305,6 +303,78 @@ static void new_topology(na__daemon *d, na_warehouse *wh, na_topology *topo, na_
     d->analysis_request = na_topology_ref(topo);
     pthread_cond_broadcast(&d->wake);
     pthread_mutex_unlock(&d->lock);
+}
+
+/* Topology events of a whole-snapshot change (file reload, stream snapshot): the diff's
+ * items as the alert manager's events. */
+static void diff_events(na__daemon *d, na_warehouse *wh, const na_diff_result *diff,
+                        na_topology *topo, const char *origin, na_time_ms now)
+{
+    static const na__event_type types[2][3] = {
+        {NA_EV_NODE_ADDED, NA_EV_NODE_REMOVED, NA_EV_NODE_CHANGED},
+        {NA_EV_LINK_ADDED, NA_EV_LINK_REMOVED, NA_EV_LINK_CHANGED}};
+
+    for (size_t i = 0; diff && i < diff->count; i++) {
+        const na_diff_item *it = &diff->items[i];
+        na__event ev;
+        size_t idx;
+        bool other = it->kind != NA_DIFF_CHANGED;
+        memset(&ev, 0, sizeof(ev));
+        ev.value = NAN;
+        ev.previous = NAN;
+        ev.version = na_topology_version(topo);
+        ev.at = now;
+        ev.origin = origin;
+        if (it->is_link) {
+            ev.link_id = it->id;
+            if (na_topology_find_link(topo, it->id, &idx) == NA_OK) {
+                ev.source = na_topology_link(topo, idx)->source;
+                ev.target = na_topology_link(topo, idx)->target;
+            }
+        } else {
+            ev.node_id = it->id;
+            if (na_topology_find_node(topo, it->id, &idx) == NA_OK)
+                ev.site = na_topology_node(topo, idx)->site;
+        }
+        for (size_t c = 0; c < it->n_changes; c++) {
+            const na_diff_change *ch = &it->changes[c];
+            if (strcmp(ch->field, "status") != 0) {
+                other = true;
+                continue;
+            }
+            /* A status change is its own event (down / up). */
+            if (strcmp(ch->after, "down") == 0 || strcmp(ch->after, "up") == 0) {
+                bool down = strcmp(ch->after, "down") == 0;
+                ev.type = it->is_link ? (down ? NA_EV_LINK_DOWN : NA_EV_LINK_UP)
+                                      : (down ? NA_EV_NODE_DOWN : NA_EV_NODE_UP);
+                na__live_event(d, wh, &ev, now);
+            }
+        }
+        if (other) {
+            ev.type = types[it->is_link][it->kind];
+            na__live_event(d, wh, &ev, now);
+        }
+    }
+}
+
+/* A new merged topology: warehouse observation, state, stream events, analysis request. */
+static void new_topology(na__daemon *d, na_warehouse *wh, na_topology *topo, na_time_ms now,
+                         const na_diff_result *diff, const char *origin)
+{
+    na_error err;
+    json_t *data, *items, *summary = NULL;
+
+    /* The version's rows and its version row: one transaction. */
+    na_error_clear(&err);
+    if (na_wh_begin(wh, &err) || na__wh_observe_topology(wh, topo, now, &err) ||
+        na__daemon_write_version_row(d, wh, na_topology_name(topo), na_topology_version(topo),
+                                     na_topology_node_count(topo), na_topology_link_count(topo),
+                                     now, &err) ||
+        na_wh_commit(wh, &err)) {
+        na_wh_rollback(wh);
+        wh_fail("topology observation", &err);
+    }
+    na__daemon_install_topology(d, topo, now);
 
     items = json_array();
     if (diff) {
@@ -317,12 +387,12 @@ static void new_topology(na__daemon *d, na_warehouse *wh, na_topology *topo, na_
                 break;
             json_array_append(items, it);
         }
+        summary = json_incref(json_object_get(full, "summary"));
         data = json_pack("{s:I, s:I, s:I, s:O, s:o, s:b}", "version",
                          (json_int_t)na_topology_version(topo), "nodes",
                          (json_int_t)na_topology_node_count(topo), "links",
-                         (json_int_t)na_topology_link_count(topo), "summary",
-                         json_object_get(full, "summary"), "items", items, "truncated",
-                         json_array_size(all) > TOPOLOGY_EVENT_MAX_ITEMS);
+                         (json_int_t)na_topology_link_count(topo), "summary", summary, "items",
+                         items, "truncated", json_array_size(all) > TOPOLOGY_EVENT_MAX_ITEMS);
         json_decref(full);
     } else {
         data = json_pack("{s:I, s:I, s:I, s:n, s:o, s:b}", "version",
@@ -332,29 +402,34 @@ static void new_topology(na__daemon *d, na_warehouse *wh, na_topology *topo, na_
                          "truncated", 0);
     }
     na__daemon_publish(d, "topology", NULL, NULL, data);
+    na__live_topology_replaced(d, topo, origin, summary);
+    json_decref(summary);
     na_log(NA_LOG_INFO, "topology version %llu: %zu nodes, %zu links",
            (unsigned long long)na_topology_version(topo), na_topology_node_count(topo),
            na_topology_link_count(topo));
+    diff_events(d, wh, diff, topo, origin, now);
 }
 
-/* Reloads changed sources; makes a new version when the merged topology differs. */
-static void check_sources(na__daemon *d, na_warehouse *wh, bool force)
+/*
+ * Merges every source's last good topology; makes a new version when the result differs from
+ * the current one (else an observation that only touches meta_last_checked). `force`: the
+ * start-up pass, which re-analyses the version the warehouse holds.
+ */
+void na__daemon_remerge(na__daemon *d, na_warehouse *wh, bool force, const char *origin)
 {
     na_time_ms now = na_time_now();
-    bool any = false;
     na_topology *merged = NULL, *cur;
     na_diff_result diff;
     na_error err;
     uint64_t version;
 
-    for (size_t i = 0; i < d->cfg.n_sources; i++)
-        any |= refresh_source(d, i, now, force);
-    if (!any)
-        return;
     pthread_mutex_lock(&d->lock);
     cur = d->topo ? na_topology_ref(d->topo) : NULL;
     pthread_mutex_unlock(&d->lock);
     version = cur ? na_topology_version(cur) + 1 : 1;
+    /* Observations of a table never go back in time. */
+    if (now < d->analytics_written_at)
+        now = d->analytics_written_at;
     na_error_clear(&err);
     if (merge_sources(d, version, now, &merged, &err)) {
         char buf[700];
@@ -369,7 +444,7 @@ static void check_sources(na__daemon *d, na_warehouse *wh, bool force)
              * gets analysed again (the analysis lives in memory). */
             na_topology *same = NULL;
             if (merge_sources(d, na_topology_version(cur), now, &same, &err) == NA_OK) {
-                new_topology(d, wh, same, now, &diff);
+                new_topology(d, wh, same, now, &diff, origin);
                 na_topology_unref(same);
             }
         } else {
@@ -380,11 +455,23 @@ static void check_sources(na__daemon *d, na_warehouse *wh, bool force)
             na_log(NA_LOG_DEBUG, "sources reloaded, topology unchanged");
         }
     } else {
-        new_topology(d, wh, merged, now, cur ? &diff : NULL);
+        new_topology(d, wh, merged, now, cur ? &diff : NULL, origin);
     }
     na_diff_result_free(&diff);
     na_topology_unref(merged);
     na_topology_unref(cur);
+}
+
+/* Reloads changed file sources; re-merges when one changed. */
+static void check_sources(na__daemon *d, na_warehouse *wh, bool force)
+{
+    na_time_ms now = na_time_now();
+    bool any = false;
+
+    for (size_t i = 0; i < d->cfg.n_sources; i++)
+        any |= refresh_source(d, i, now, force);
+    if (any)
+        na__daemon_remerge(d, wh, force, "files");
 }
 
 /* Fills the row of item i of a list for the table; *scratch is freed after the write. */
@@ -449,8 +536,7 @@ static int anomaly_row_of(const void *list, size_t i, const char **id, na_wh_val
     return na__anomaly_row(a, values, scratch);
 }
 
-static void write_alerts(na_warehouse *wh, na__alert **list, size_t n,
-                         na_time_ms at)
+void na__daemon_write_alerts(na_warehouse *wh, na__alert **list, size_t n, na_time_ms at)
 {
     write_rows(wh, NA_WH_ALERTS, list, n, alert_row_of, at);
 }
@@ -518,6 +604,7 @@ static void process_analysis(na__daemon *d, na_warehouse *wh, na__analysis_bundl
                              na__outlier_state *outliers)
 {
     na__alert **changed = NULL;
+    na__analysis_bundle *prev;
     size_t n_changed = 0;
     na_time_ms now = na_time_now();
     na_error err;
@@ -533,22 +620,33 @@ static void process_analysis(na__daemon *d, na_warehouse *wh, na__analysis_bundl
     write_metrics(wh, b);
 
     pthread_mutex_lock(&d->lock);
-    na__bundle_unref(d->bundle);
+    prev = d->bundle;                    /* our reference moves to prev */
     d->bundle = na__bundle_ref(b);
     d->last_update = now;
     if (na__alert_evaluate(&d->alerts, d->cfg.rules, d->cfg.n_rules, &b->a, now, &changed,
                            &n_changed))
         na_log(NA_LOG_ERROR, "alert evaluation ran out of memory");
-    /* Rows and events are built under the lock: the alerts may change as soon as it drops. */
-    write_alerts(wh, changed, n_changed, now);
-    for (size_t i = 0; i < n_changed; i++) {
-        json_t *aj = na__alert_json(changed[i]);
-        na__daemon_publish(d, "alert", changed[i]->node_id, changed[i]->severity, aj);
-    }
     pthread_mutex_unlock(&d->lock);
+    na__live_alerts_changed(d, wh, changed, n_changed, now);
     if (n_changed)
         na_log(NA_LOG_INFO, "alerts: %zu raised or resolved", n_changed);
     free(changed);
+
+    /* What changed between the two analyses, as events for the event rules. */
+    {
+        na__event *evs = NULL;
+        size_t n_evs = 0;
+        if (na__alert_analysis_events(prev ? &prev->a : NULL, &b->a,
+                                      d->cfg.alerting.importance_jump, now, &evs, &n_evs))
+            na_log(NA_LOG_ERROR, "analysis events: out of memory");
+        for (size_t i = 0; i < n_evs; i++) {
+            evs[i].version = na_topology_version(b->a.topo);
+            evs[i].origin = "analytics";
+            na__live_event(d, wh, &evs[i], now);
+        }
+        free(evs);
+    }
+    na__bundle_unref(prev);
 
     for (size_t i = 0; i < d->cfg.n_detectors; i++) {
         na__anomaly *found = NULL;
@@ -558,10 +656,38 @@ static void process_analysis(na__daemon *d, na_warehouse *wh, na__analysis_bundl
             na_log(NA_LOG_ERROR, "detector %s ran out of memory", d->cfg.detectors[i].type);
         if (n_found) {
             write_anomalies(wh, found, n_found);
-            for (size_t k = 0; k < n_found; k++)
-                na__daemon_publish(d, "anomaly",
-                                   found[k].n_node_ids ? found[k].node_ids[0] : NULL, NULL,
-                                   na__anomaly_json(&found[k]));
+            for (size_t k = 0; k < n_found; k++) {
+                const na__anomaly *an = &found[k];
+                json_t *aj = na__anomaly_json(an);
+                na__event ev;
+                if (d->nats && aj) {
+                    json_t *msg = json_pack("{s:O}", "anomaly", aj);
+                    char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL, id[64];
+                    snprintf(id, sizeof(id), "anomaly:%s", an->id);
+                    if (text)
+                        na__live_nats(d, "bgp.events", id, text, strlen(text));
+                    free(text);
+                    json_decref(msg);
+                }
+                na__daemon_publish(d, "anomaly", an->n_node_ids ? an->node_ids[0] : NULL, NULL,
+                                   aj);
+                memset(&ev, 0, sizeof(ev));
+                ev.type = NA_EV_ANOMALY;
+                ev.node_id = an->n_node_ids ? an->node_ids[0] : NULL;
+                ev.detector = an->detector;
+                ev.anomaly_id = an->id;
+                ev.value = an->score;
+                ev.previous = NAN;
+                ev.version = na_topology_version(b->a.topo);
+                ev.at = an->detected_at;
+                ev.origin = "detector";
+                if (ev.node_id) {
+                    size_t idx;
+                    if (na_topology_find_node(b->a.topo, ev.node_id, &idx) == NA_OK)
+                        ev.site = na_topology_node(b->a.topo, idx)->site;
+                }
+                na__live_event(d, wh, &ev, now);
+            }
             na_log(NA_LOG_INFO, "detector %s: %zu anomalies", d->cfg.detectors[i].type, n_found);
             add_anomalies(d, found, n_found);
         }
@@ -655,7 +781,7 @@ static void run_command(na__daemon *d, na_warehouse *wh, na__command *c)
             c->rc = na_error_set(&c->err, NA_ENOTFOUND, "no alert %s", c->alert_id);
         } else if ((c->rc = na__alert_ack(a, json_is_string(by) ? json_string_value(by) : NULL,
                                           now, &c->err)) == NA_OK) {
-            write_alerts(wh, &a, 1, now);
+            na__daemon_write_alerts(wh, &a, 1, now);
             c->output = na__alert_json(a);
             na__daemon_publish(d, "alert", a->node_id, a->severity, na__alert_json(a));
         }
@@ -687,6 +813,25 @@ static void run_command(na__daemon *d, na_warehouse *wh, na__command *c)
         c->rc = na_wh_feedback_add(wh, &fb, &c->err);
         if (c->rc)
             break;
+        {
+            /* A false positive tunes future alerting for this rule and node (docs/alerts.md). */
+            na__alert *a;
+            json_t *effect = NULL;
+            na_error serr;
+            pthread_mutex_lock(&d->lock);
+            a = na__alert_find(&d->alerts, c->alert_id);
+            if (a)
+                effect = na__alert_feedback(&d->alerts, d->cfg.rules, d->cfg.n_rules, a,
+                                            fb.is_false_positive, fb.notes, now);
+            na_error_clear(&serr);
+            if (a && na__alert_store_save(&d->alerts, wh, now, &serr))
+                wh_fail("tunings", &serr);
+            pthread_mutex_unlock(&d->lock);
+            if (effect)
+                na_log(NA_LOG_INFO, "feedback on alert %s changes future alerting: %s",
+                       c->alert_id, json_string_value(json_object_get(effect, "kind")));
+            json_decref(effect);
+        }
         c->output = json_pack("{s:s, s:s, s:b, s:o, s:s}", "feedback_id", id, "alert_id",
                               c->alert_id, "is_false_positive", fb.is_false_positive, "notes",
                               na_json_str(fb.notes), "created_at",
@@ -766,16 +911,25 @@ static void *engine_main(void *arg)
     na__daemon *d = ea->d;
     na_warehouse *wh = ea->wh;
     na__outlier_state outliers = {0};
-    na_time_ms next_retention = na_time_now() + 60000;
+    na_time_ms next_retention = na_time_now() + 60000, next_tick = 0;
     bool first = true;
 
     for (;;) {
         na__command *cmds;
         na__analysis_bundle *result;
         struct timespec until;
+        na_time_ms now;
 
         check_sources(d, wh, first);
         first = false;
+        /* Stream input first: it is what latency is measured on. */
+        while (na__live_drain(d, wh))
+            ;
+        now = na_time_now();
+        if (now >= next_tick) {
+            na__live_tick(d, wh, now);
+            next_tick = now + 1000;
+        }
 
         pthread_mutex_lock(&d->lock);
         cmds = d->commands;
@@ -814,7 +968,7 @@ static void *engine_main(void *arg)
             pthread_mutex_unlock(&d->lock);
             break;
         }
-        if (!d->commands && !d->pending_result && !d->stop) {
+        if (!d->commands && !d->pending_result && !d->stop && d->ingest_count == 0) {
             clock_gettime(CLOCK_REALTIME, &until);
             until.tv_nsec += 200 * 1000000L;
             if (until.tv_nsec >= 1000000000L) {
@@ -873,15 +1027,31 @@ static na__analysis_bundle *analyse(na__daemon *d, na_topology *topo)
 static void *analytics_main(void *arg)
 {
     na__daemon *d = arg;
+    na_time_ms next_start = 0;
 
     pthread_mutex_lock(&d->lock);
     while (!d->stop) {
         na_topology *topo = d->analysis_request;
         na__analysis_bundle *b;
+        na_time_ms now = na_time_now();
         if (!topo) {
             pthread_cond_wait(&d->wake, &d->lock);
             continue;
         }
+        if (now < next_start) {
+            /* Under a stream of deltas: wait, then analyse the newest version only. */
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += (next_start - now) / 1000;
+            until.tv_nsec += (long)((next_start - now) % 1000) * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&d->wake, &d->lock, &until);
+            continue;
+        }
+        next_start = now + d->cfg.analytics_min_interval_ms;
         d->analysis_request = NULL;
         d->analysis_running = true;
         pthread_mutex_unlock(&d->lock);
@@ -1062,9 +1232,44 @@ static int restore_state(na__daemon *d, na_warehouse *wh, na_error *err)
     return write_config_rows(wh, d->branding, d->banners, na_time_now(), err);
 }
 
-int na__daemon_run(na__daemon_config *cfg, const char *listen_override, bool quiet)
+/* The WebSocket paths: /stream (events, server/stream.c) and /topology/stream (live.c). */
+static int topo_stream_marker;
+
+static char *ws_open_cb(na__ws_client *client, const char *path, void **state, void *ud)
 {
-    static const char *const ws_paths[] = {"/stream", NULL};
+    if (strcmp(path, "/topology/stream") == 0) {
+        *state = &topo_stream_marker;
+        return na__topo_stream_open(ud);
+    }
+    return na__stream_open(client, path, state, ud);
+}
+
+static char *ws_message_cb(na__ws_client *client, void *state, const char *text, size_t len,
+                           void *ud)
+{
+    if (state == &topo_stream_marker)
+        return na__topo_stream_message(ud, text, len);
+    return na__stream_message(client, state, text, len, ud);
+}
+
+static void ws_close_cb(na__ws_client *client, void *state, void *ud)
+{
+    if (state != &topo_stream_marker)
+        na__stream_close(client, state, ud);
+}
+
+static bool ws_accept_cb(void *state, const void *event, void *ud)
+{
+    if (state == &topo_stream_marker)
+        return true;
+    return na__stream_accept(state, event, ud);
+}
+
+/* `serve` (with the HTTP server) and `ingest` (without): one start-up, one stop. */
+static int daemon_main(na__daemon_config *cfg, const char *listen_override, bool no_http,
+                       uint64_t max_messages)
+{
+    static const char *const ws_paths[] = {"/stream", "/topology/stream", NULL};
     na__daemon *d = calloc(1, sizeof(*d));
     na_warehouse *wh = NULL;
     na__http_server_opts ho;
@@ -1074,13 +1279,14 @@ int na__daemon_run(na__daemon_config *cfg, const char *listen_override, bool qui
     na_error err;
     int rc = 1;
 
-    (void)quiet;
     if (!d) {
         fprintf(stderr, "netassure serve: out of memory\n");
         return 1;
     }
     d->cfg = *cfg;
     memset(cfg, 0, sizeof(*cfg));
+    d->no_http = no_http;
+    d->max_messages = max_messages;
     na_log_set_level(d->cfg.log_level);
     na_error_clear(&err);
     if (listen_override &&
@@ -1090,7 +1296,7 @@ int na__daemon_run(na__daemon_config *cfg, const char *listen_override, bool qui
         rc = 2;
         goto out_free;
     }
-    if (!na__host_is_loopback(d->cfg.listen_host) && !d->cfg.api_token) {
+    if (!no_http && !na__host_is_loopback(d->cfg.listen_host) && !d->cfg.api_token) {
         fprintf(stderr, "netassure serve: refusing to listen on %s without an API token: set "
                         "api.token in the configuration (writes would be open to the network)\n",
                 d->cfg.listen_host);
@@ -1126,11 +1332,13 @@ int na__daemon_run(na__daemon_config *cfg, const char *listen_override, bool qui
     pthread_mutex_init(&d->igraph_lock, NULL);
     pthread_mutex_init(&d->topo_json_lock, NULL);
     pthread_mutex_init(&d->topo_cache.lock, NULL);
+    pthread_mutex_init(&d->stream_lock, NULL);
     pthread_cond_init(&d->wake, NULL);
     pthread_cond_init(&d->done, NULL);
+    pthread_cond_init(&d->ingest_space, NULL);
     pthread_key_create(&d->reader_key, reader_close);
     na_error_clear(&err);
-    if (restore_state(d, wh, &err)) {
+    if (restore_state(d, wh, &err) || na__alert_store_restore(&d->alerts, wh, &err)) {
         char buf[700];
         fprintf(stderr, "netassure serve: reading state from the warehouse: %s\n",
                 na_error_format(&err, buf, sizeof(buf)));
@@ -1148,20 +1356,28 @@ int na__daemon_run(na__daemon_config *cfg, const char *listen_override, bool qui
     ho.workers = 4;
     ho.max_body = d->cfg.max_body;
     ho.ws_paths = ws_paths;
+    ho.max_ws_message = 64 * 1024;
     ho.handler = na__api_handle;
     ho.handler_ud = d;
-    ho.ws.open = na__stream_open;
-    ho.ws.message = na__stream_message;
-    ho.ws.close = na__stream_close;
-    ho.ws.accept = na__stream_accept;
+    ho.ws.open = ws_open_cb;
+    ho.ws.message = ws_message_cb;
+    ho.ws.close = ws_close_cb;
+    ho.ws.accept = ws_accept_cb;
     ho.ws.authorize = na__api_authorize_stream;
     ho.ws.ud = d;
     na_error_clear(&err);
-    if (na__http_server_new(&ho, &d->http, &err)) {
+    if (!no_http && na__http_server_new(&ho, &d->http, &err)) {
         char buf[700];
         fprintf(stderr, "netassure serve: cannot listen on %s:%d: %s\n", d->cfg.listen_host,
                 d->cfg.listen_port, na_error_format(&err, buf, sizeof(buf)));
         goto out_close;
+    }
+    na_error_clear(&err);
+    if (na__live_start(d, &err)) {
+        char buf[700];
+        fprintf(stderr, "netassure: starting stream sources / NATS: %s\n",
+                na_error_format(&err, buf, sizeof(buf)));
+        goto out_live;
     }
     ea.d = d;
     ea.wh = wh;
@@ -1172,17 +1388,29 @@ int na__daemon_run(na__daemon_config *cfg, const char *listen_override, bool qui
         fprintf(stderr, "netassure serve: cannot start threads\n");
         goto out_stop;
     }
-    na_log(NA_LOG_INFO, "netassure %s serving http://%s%s%s:%d/ (config %s, warehouse %s %s)",
-           NA_VERSION_STRING, strchr(d->cfg.listen_host, ':') ? "[" : "", d->cfg.listen_host,
-           strchr(d->cfg.listen_host, ':') ? "]" : "", na__http_server_port(d->http),
-           d->cfg.origin, d->wh_backend, d->wh_location);
-    rc = na__http_server_run(d->http) ? 1 : 0;
+    if (no_http) {
+        na_log(NA_LOG_INFO, "netassure %s ingesting (warehouse %s %s)", NA_VERSION_STRING,
+               d->wh_backend, d->wh_location);
+        pthread_mutex_lock(&d->lock);
+        while (!d->stop)
+            pthread_cond_wait(&d->wake, &d->lock);
+        pthread_mutex_unlock(&d->lock);
+        rc = 0;
+    } else {
+        na_log(NA_LOG_INFO, "netassure %s serving http://%s%s%s:%d/ (config %s, warehouse %s %s)",
+               NA_VERSION_STRING, strchr(d->cfg.listen_host, ':') ? "[" : "", d->cfg.listen_host,
+               strchr(d->cfg.listen_host, ':') ? "]" : "", na__http_server_port(d->http),
+               d->cfg.origin, d->wh_backend, d->wh_location);
+        rc = na__http_server_run(d->http) ? 1 : 0;
+    }
 
 out_stop:
+    /* No more input, then the engine drains what was accepted and stops. */
     pthread_mutex_lock(&d->lock);
     d->stop = true;
     pthread_cond_broadcast(&d->wake);
     pthread_mutex_unlock(&d->lock);
+    na__live_stop_sources(d);
     if (signal_started) {
         unsigned char wake = 0;
         if (write(signal_pipe[1], &wake, 1) < 0)
@@ -1198,6 +1426,8 @@ out_stop:
         d->http = NULL;
     }
     na_log(NA_LOG_INFO, "stopped");
+out_live:
+    na__live_stop(d);
 out_close:
     na_wh_close(wh);
     na__alert_store_free(&d->alerts);
@@ -1223,13 +1453,40 @@ out_free:
     return rc;
 }
 
+int na__daemon_run(na__daemon_config *cfg, const char *listen_override, bool quiet)
+{
+    (void)quiet;
+    return daemon_main(cfg, listen_override, false, 0);
+}
+
 int na__daemon_run_ingest(na__daemon_config *cfg, const char *ws_url, const char *token,
                           uint64_t max_messages)
 {
-    (void)cfg;
-    (void)ws_url;
-    (void)token;
-    (void)max_messages;
-    fprintf(stderr, "netassure ingest: writing mode is being built; use --dry-run\n");
-    return 1;
+    na__source_config *src = calloc(2, sizeof(*src));
+
+    if (!src) {
+        fprintf(stderr, "netassure ingest: out of memory\n");
+        return 1;
+    }
+    /* The configuration's other settings stay (warehouse, rules, NATS); its sources give way
+     * to the one stream. */
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+        free(cfg->sources[i].name);
+        free(cfg->sources[i].type);
+        free(cfg->sources[i].path);
+        free(cfg->sources[i].url);
+        free(cfg->sources[i].token);
+    }
+    free(cfg->sources);
+    cfg->sources = src;
+    cfg->n_sources = 1;
+    src->name = strdup("stream");
+    src->type = strdup("ws");
+    src->url = strdup(ws_url);
+    src->token = token ? strdup(token) : NULL;
+    if (!src->name || !src->type || !src->url || (token && !src->token)) {
+        fprintf(stderr, "netassure ingest: out of memory\n");
+        return 1;
+    }
+    return daemon_main(cfg, NULL, true, max_messages);
 }

@@ -24,6 +24,8 @@
 #include "alert/alert.h"
 #include "daemon/config.h"
 #include "detect/detect.h"
+#include "ingest/stream.h"
+#include "alert/nats_pub.h"
 #include "netassure/report.h"
 #include "netassure/topology.h"
 #include "netassure/warehouse.h"
@@ -42,8 +44,21 @@ typedef struct na__analysis_bundle {
 na__analysis_bundle *na__bundle_ref(na__analysis_bundle *b);
 void na__bundle_unref(na__analysis_bundle *b);
 
+struct na__daemon;
+struct na__ws_source;
+
+/* A stream source's client and its consumer (daemon/live.c). */
+typedef struct na__live_source {
+    struct na__daemon *d;
+    size_t index;                        /* into cfg.sources / sources */
+    struct na__ws_source *ws;
+    na__stream_consumer consumer;
+} na__live_source;
+
 typedef struct na__source_state {
-    char state[12];                      /* "pending", "ok", "error" */
+    char state[16];                      /* "pending", "ok", "error"; streams: "connecting",
+                                            "connected", "disconnected" */
+    na__live_source *live;               /* stream sources only */
     char *last_error;
     na_time_ms last_loaded_at;
     size_t nodes, links;
@@ -126,7 +141,63 @@ typedef struct na__daemon {
     pthread_key_t reader_key;            /* per-worker read-only warehouse handle */
     na_time_ms analytics_written_at;     /* engine only: newest observation of the analytics table */
     na__text_cache topo_cache;           /* GET /topology?at= texts by version */
+
+    /* Live ingest (daemon/live.c). The queue is guarded by `lock`: stream client threads
+     * push parsed messages and wait on ingest_space when it is full (back-pressure onto the
+     * TCP connection); the engine drains it. */
+    struct na__ingest_item *ingest;
+    size_t ingest_cap, ingest_head, ingest_count, ingest_high_water;
+    uint64_t ingest_waits, ingest_handled, deltas_applied, deltas_failed, snapshots_applied;
+    uint64_t samples_stored;
+    pthread_cond_t ingest_space;
+    na__nats_pub *nats;
+    /* What /topology/stream serves on connect: set before the deltas that lead to it are
+     * published, so a client that connects in between sees stale deltas (skipped), never a gap.
+     * Lock order: the HTTP server's ws lock, then this one; never the other way round. */
+    pthread_mutex_t stream_lock;
+    na_topology *stream_topo;
+    char *stream_text;
+    size_t stream_text_len;
+    uint64_t stream_text_version;
+    bool no_http;                        /* `netassure ingest`: the engine without a server */
+    uint64_t max_messages;               /* ingest: stop after this many (0: never) */
+    struct na__analysis_bundle *prev_bundle; /* engine: the analysis before the newest */
 } na__daemon;
+
+/* ---- live ingest, events and publishing (daemon/live.c) ---- */
+
+typedef struct na__ingest_item {
+    size_t source;                       /* index into cfg.sources */
+    na__stream_msg msg;
+} na__ingest_item;
+
+/* Starts the stream sources and the NATS publisher (before the engine). */
+int na__live_start(na__daemon *d, na_error *err);
+/* Stops the stream clients (no more input). */
+void na__live_stop_sources(na__daemon *d);
+/* After the engine stopped: flushes and stops NATS, frees what is left in the queue. */
+void na__live_stop(na__daemon *d);
+/* Engine: handles every queued stream message; true when there were any. */
+bool na__live_drain(na__daemon *d, na_warehouse *wh);
+/* Engine: one event through the alert manager, changed alerts written and published. */
+void na__live_event(na__daemon *d, na_warehouse *wh, const na__event *ev, na_time_ms now);
+/* Engine: alerts that changed (from any rule): warehouse rows, /stream, NATS. Takes d->lock. */
+void na__live_alerts_changed(na__daemon *d, na_warehouse *wh, na__alert **changed, size_t n,
+                             na_time_ms now);
+/* Engine: time-based alert work (durations, quiet resolves, expiries). */
+void na__live_tick(na__daemon *d, na_warehouse *wh, na_time_ms now);
+/* Engine: a new current topology (from files or a stream snapshot): what /topology/stream
+ * serves to new clients, and a full-state message to the ones connected. */
+void na__live_topology_replaced(na__daemon *d, na_topology *topo, const char *origin,
+                                json_t *summary);
+/* Engine: publishes on NATS (no-op without NATS). */
+void na__live_nats(na__daemon *d, const char *subject, const char *msg_id, const char *text,
+                   size_t len);
+/* /topology/stream callbacks (event-loop thread). */
+char *na__topo_stream_open(na__daemon *d);
+char *na__topo_stream_message(na__daemon *d, const char *text, size_t len);
+/* /status "ingest" and "nats" objects (new references). */
+json_t *na__live_status_json(na__daemon *d);
 
 /* Runs `netassure serve` with a loaded configuration until SIGINT / SIGTERM; exit code. */
 int na__daemon_run(na__daemon_config *cfg, const char *listen_override, bool quiet);
@@ -168,6 +239,15 @@ void na__daemon_publish(na__daemon *d, const char *type, const char *node_id,
 /* Writes the nodes, links and sites of `topo` as one observation each at `at`. */
 int na__wh_observe_topology(na_warehouse *wh, const na_topology *topo, na_time_ms at,
                             na_error *err);
+/* The sites table from the topology's nodes (one full observation). */
+int na__daemon_write_sites(na_warehouse *wh, const na_topology *topo, na_time_ms at,
+                           na_error *err);
+/* A delta's rows: nodes and links (added or changed) as partial observations at `at`, and the
+ * items it removed closed. Call inside a transaction with the version row. */
+int na__wh_observe_items(na_warehouse *wh, const na_node *const *nodes, size_t nn,
+                         const na_link *const *links, size_t nl, const char *const *gone_nodes,
+                         size_t ngn, const char *const *gone_links, size_t ngl, na_time_ms at,
+                         na_error *err);
 /* One row of the analytics table (id = the result kind), as a partial observation at `at`;
  * and what a row read back holds (result NULL when absent). */
 int na__wh_observe_analytics(na_warehouse *wh, const char *kind, uint64_t version,

@@ -53,6 +53,42 @@ static int check_columns(na_wh_table t, size_t want, na_error *err)
     return NA_OK;
 }
 
+/* The row of a node / link: values point into the item and *attrs (malloc'd, caller frees). */
+static int node_row(const na_node *n, na_wh_row *row, na_wh_value *v, char **attrs)
+{
+    *attrs = na_export_attrs_json(n->attrs, n->n_attrs, NULL);
+    if (!*attrs)
+        return NA_ENOMEM;
+    v[NODE_LABEL] = v_text(n->label);
+    v[NODE_ROLE] = v_text(n->role);
+    v[NODE_SITE] = v_text(n->site);
+    v[NODE_ASN] = v_int(n->asn, n->asn != 0);
+    v[NODE_LAT] = v_real(n->latitude);
+    v[NODE_LON] = v_real(n->longitude);
+    v[NODE_CAP] = v_real(n->capacity);
+    v[NODE_STATUS] = v_text(na_status_name(n->status));
+    v[NODE_ATTRS] = v_text(*attrs);
+    row->id = n->id;
+    row->values = v;
+    return NA_OK;
+}
+
+static int link_row(const na_link *l, na_wh_row *row, na_wh_value *v, char **attrs)
+{
+    *attrs = na_export_attrs_json(l->attrs, l->n_attrs, NULL);
+    if (!*attrs)
+        return NA_ENOMEM;
+    v[LINK_SOURCE] = v_text(l->source);
+    v[LINK_TARGET] = v_text(l->target);
+    v[LINK_LABEL] = v_text(l->label);
+    v[LINK_CAP] = v_real(l->capacity);
+    v[LINK_STATUS] = v_text(na_status_name(l->status));
+    v[LINK_ATTRS] = v_text(*attrs);
+    row->id = l->id;
+    row->values = v;
+    return NA_OK;
+}
+
 /* A site seen in the topology: its nodes' mean position when they have one. */
 typedef struct site_acc {
     const char *id;
@@ -60,14 +96,63 @@ typedef struct site_acc {
     size_t n_pos, n_nodes;
 } site_acc;
 
+/* Sites are derived from their nodes (mean position); one full observation of the table. */
+int na__daemon_write_sites(na_warehouse *wh, const na_topology *topo, na_time_ms at,
+                           na_error *err)
+{
+    static const char no_attrs[] = "{}";
+    size_t nn = na_topology_node_count(topo), ns = 0;
+    site_acc *sites = calloc(nn + 1, sizeof(*sites));
+    na_wh_row *rows = calloc(nn + 1, sizeof(*rows));
+    na_wh_value *vals = calloc((nn + 1) * SITE_NCOL, sizeof(*vals));
+    int rc;
+
+    if (!sites || !rows || !vals) {
+        rc = na_error_set(err, NA_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < nn; i++) {
+        const na_node *n = na_topology_node(topo, i);
+        size_t k;
+        if (!n->site)
+            continue;
+        /* Few sites per topology: a linear search is fine. */
+        for (k = 0; k < ns && strcmp(sites[k].id, n->site) != 0; k++)
+            ;
+        if (k == ns)
+            sites[ns++].id = n->site;
+        sites[k].n_nodes++;
+        if (isfinite(n->latitude) && isfinite(n->longitude)) {
+            sites[k].lat += n->latitude;
+            sites[k].lon += n->longitude;
+            sites[k].n_pos++;
+        }
+    }
+    for (size_t k = 0; k < ns; k++) {
+        na_wh_value *v = vals + k * SITE_NCOL;
+        v[SITE_NAME] = v_text(sites[k].id);
+        v[SITE_LAT] = v_real(sites[k].n_pos ? sites[k].lat / (double)sites[k].n_pos : NAN);
+        v[SITE_LON] = v_real(sites[k].n_pos ? sites[k].lon / (double)sites[k].n_pos : NAN);
+        v[SITE_ADDRESS] = v_text(NULL);
+        v[SITE_ATTRS] = v_text(no_attrs);
+        rows[k].id = sites[k].id;
+        rows[k].values = v;
+    }
+    rc = na_wh_observe(wh, NA_WH_SITES, rows, ns, at, NA_WH_FULL, NULL, err);
+out:
+    free(sites);
+    free(rows);
+    free(vals);
+    return rc;
+}
+
 int na__wh_observe_topology(na_warehouse *wh, const na_topology *topo, na_time_ms at,
                             na_error *err)
 {
-    size_t nn = na_topology_node_count(topo), nl = na_topology_link_count(topo), ns = 0;
+    size_t nn = na_topology_node_count(topo), nl = na_topology_link_count(topo);
     na_wh_row *rows = NULL;
     na_wh_value *vals = NULL;
     char **attrs = NULL;
-    site_acc *sites = NULL;
     size_t big = nn > nl ? nn : nl;
     int rc;
 
@@ -82,42 +167,16 @@ int na__wh_observe_topology(na_warehouse *wh, const na_topology *topo, na_time_m
     rows = calloc(big + 1, sizeof(*rows));
     vals = calloc((big + 1) * NODE_NCOL, sizeof(*vals));
     attrs = calloc(big + 1, sizeof(*attrs));
-    sites = calloc(nn + 1, sizeof(*sites));
-    if (!rows || !vals || !attrs || !sites) {
+    if (!rows || !vals || !attrs) {
         rc = na_error_set(err, NA_ENOMEM, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < nn; i++) {
         const na_node *n = na_topology_node(topo, i);
         na_wh_value *v = vals + i * NODE_NCOL;
-        attrs[i] = na_export_attrs_json(n->attrs, n->n_attrs, NULL);
-        if (!attrs[i]) {
+        if (node_row(n, &rows[i], v, &attrs[i])) {
             rc = na_error_set(err, NA_ENOMEM, "out of memory");
             goto out;
-        }
-        v[NODE_LABEL] = v_text(n->label);
-        v[NODE_ROLE] = v_text(n->role);
-        v[NODE_SITE] = v_text(n->site);
-        v[NODE_ASN] = v_int(n->asn, n->asn != 0);
-        v[NODE_LAT] = v_real(n->latitude);
-        v[NODE_LON] = v_real(n->longitude);
-        v[NODE_CAP] = v_real(n->capacity);
-        v[NODE_STATUS] = v_text(na_status_name(n->status));
-        v[NODE_ATTRS] = v_text(attrs[i]);
-        rows[i].id = n->id;
-        rows[i].values = v;
-        if (n->site) {
-            size_t s;
-            for (s = 0; s < ns && strcmp(sites[s].id, n->site) != 0; s++)
-                ;
-            if (s == ns)
-                sites[ns++].id = n->site;
-            sites[s].n_nodes++;
-            if (isfinite(n->latitude) && isfinite(n->longitude)) {
-                sites[s].lat += n->latitude;
-                sites[s].lon += n->longitude;
-                sites[s].n_pos++;
-            }
         }
     }
     rc = na_wh_observe(wh, NA_WH_NODES, rows, nn, at, NA_WH_FULL, NULL, err);
@@ -131,36 +190,16 @@ int na__wh_observe_topology(na_warehouse *wh, const na_topology *topo, na_time_m
     for (size_t i = 0; i < nl; i++) {
         const na_link *l = na_topology_link(topo, i);
         na_wh_value *v = vals + i * NODE_NCOL;
-        attrs[i] = na_export_attrs_json(l->attrs, l->n_attrs, NULL);
-        if (!attrs[i]) {
+        if (link_row(l, &rows[i], v, &attrs[i])) {
             rc = na_error_set(err, NA_ENOMEM, "out of memory");
             goto out;
         }
-        v[LINK_SOURCE] = v_text(l->source);
-        v[LINK_TARGET] = v_text(l->target);
-        v[LINK_LABEL] = v_text(l->label);
-        v[LINK_CAP] = v_real(l->capacity);
-        v[LINK_STATUS] = v_text(na_status_name(l->status));
-        v[LINK_ATTRS] = v_text(attrs[i]);
-        rows[i].id = l->id;
-        rows[i].values = v;
     }
     rc = na_wh_observe(wh, NA_WH_LINKS, rows, nl, at, NA_WH_FULL, NULL, err);
     if (rc)
         goto out;
 
-    for (size_t s = 0; s < ns; s++) {
-        na_wh_value *v = vals + s * NODE_NCOL;
-        static const char no_attrs[] = "{}";
-        v[SITE_NAME] = v_text(sites[s].id);
-        v[SITE_LAT] = v_real(sites[s].n_pos ? sites[s].lat / (double)sites[s].n_pos : NAN);
-        v[SITE_LON] = v_real(sites[s].n_pos ? sites[s].lon / (double)sites[s].n_pos : NAN);
-        v[SITE_ADDRESS] = v_text(NULL);
-        v[SITE_ATTRS] = v_text(no_attrs);
-        rows[s].id = sites[s].id;
-        rows[s].values = v;
-    }
-    rc = na_wh_observe(wh, NA_WH_SITES, rows, ns, at, NA_WH_FULL, NULL, err);
+    rc = na__daemon_write_sites(wh, topo, at, err);
 out:
     if (rc == NA_OK)
         rc = na_wh_commit(wh, err);
@@ -171,7 +210,52 @@ out:
     free(attrs);
     free(rows);
     free(vals);
-    free(sites);
+    return rc;
+}
+
+int na__wh_observe_items(na_warehouse *wh, const na_node *const *nodes, size_t nn,
+                         const na_link *const *links, size_t nl, const char *const *gone_nodes,
+                         size_t ngn, const char *const *gone_links, size_t ngl, na_time_ms at,
+                         na_error *err)
+{
+    size_t big = (nn > nl ? nn : nl) + 1;
+    na_wh_row *rows = calloc(big, sizeof(*rows));
+    na_wh_value *vals = calloc(big * NODE_NCOL, sizeof(*vals));
+    char **attrs = calloc(big, sizeof(*attrs));
+    int rc = NA_OK;
+
+    if (!rows || !vals || !attrs) {
+        rc = na_error_set(err, NA_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < nn && rc == NA_OK; i++)
+        if (node_row(nodes[i], &rows[i], vals + i * NODE_NCOL, &attrs[i]))
+            rc = na_error_set(err, NA_ENOMEM, "out of memory");
+    if (rc == NA_OK && nn)
+        rc = na_wh_observe(wh, NA_WH_NODES, rows, nn, at, NA_WH_PARTIAL, NULL, err);
+    for (size_t i = 0; i < nn; i++) {
+        free(attrs[i]);
+        attrs[i] = NULL;
+    }
+    for (size_t i = 0; i < nl && rc == NA_OK; i++)
+        if (link_row(links[i], &rows[i], vals + i * NODE_NCOL, &attrs[i]))
+            rc = na_error_set(err, NA_ENOMEM, "out of memory");
+    if (rc == NA_OK && nl)
+        rc = na_wh_observe(wh, NA_WH_LINKS, rows, nl, at, NA_WH_PARTIAL, NULL, err);
+    /* An item can be gone before the warehouse heard of it (added and removed in one batch
+     * of the same instant): not an error. */
+    for (size_t i = 0; i < ngl && rc == NA_OK; i++)
+        if ((rc = na_wh_close_item(wh, NA_WH_LINKS, gone_links[i], at, err)) == NA_ENOTFOUND)
+            rc = NA_OK;
+    for (size_t i = 0; i < ngn && rc == NA_OK; i++)
+        if ((rc = na_wh_close_item(wh, NA_WH_NODES, gone_nodes[i], at, err)) == NA_ENOTFOUND)
+            rc = NA_OK;
+out:
+    for (size_t i = 0; attrs && i < big; i++)
+        free(attrs[i]);
+    free(attrs);
+    free(rows);
+    free(vals);
     return rc;
 }
 

@@ -390,8 +390,10 @@ static void handle_status(req_ctx *c)
         const na__source_state *s = &d->sources[i];
         json_array_append_new(
             sources,
-            json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I}", "name", d->cfg.sources[i].name,
-                      "type", d->cfg.sources[i].type, "path", d->cfg.sources[i].path, "state",
+            json_pack("{s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:I, s:I}", "name",
+                      d->cfg.sources[i].name, "type", d->cfg.sources[i].type, "path",
+                      na_json_str(d->cfg.sources[i].path), "url",
+                      na_json_str(d->cfg.sources[i].url), "state",
                       s->state, "last_loaded_at",
                       s->last_loaded_at ? na__time_json(s->last_loaded_at) : json_null(),
                       "last_error", na_json_str(s->last_error), "nodes", (json_int_t)s->nodes,
@@ -477,6 +479,16 @@ static void handle_status(req_ctx *c)
                                 : json_null(),
                     "stream", "clients",
                     (json_int_t)(d->http ? na__http_ws_clients(d->http, "/stream") : 0));
+    if (doc) {
+        json_t *ing = na__live_status_json(d);
+        json_object_set_new(json_object_get(doc, "stream"), "topology_clients",
+                            json_integer((json_int_t)(d->http ? na__http_ws_clients(
+                                                                    d->http, "/topology/stream")
+                                                              : 0)));
+        json_object_set_new(doc, "nats", json_incref(json_object_get(ing, "nats")));
+        json_object_del(ing, "nats");
+        json_object_set_new(doc, "ingest", ing);
+    }
     send_json(c, 200, doc);
 }
 
@@ -710,6 +722,84 @@ static void handle_feedback(req_ctx *c, const char *id)
         return;
     }
     command_reply(c, NA_CMD_FEEDBACK, id, body, 201);
+}
+
+/* ---- the alert manager: silences, feedback effects, groups (docs/alerts.md) -------------------- */
+
+/* GET /silences and GET /tunings: live from the store, or as of ?at= from the config rows. */
+static void handle_silences_tunings(req_ctx *c, bool silences)
+{
+    json_t *doc;
+
+    if (c->has_at) {
+        na_warehouse *wh = reader(c);
+        json_t *sil = NULL, *tun = NULL;
+        na_error err;
+        int rc;
+        if (!wh)
+            return;
+        na_error_clear(&err);
+        if ((rc = na__alert_silences_tunings_at(wh, c->at, &sil, &tun, &err))) {
+            send_failure(c, rc, &err);
+            return;
+        }
+        doc = silences ? sil : tun;
+        json_decref(silences ? tun : sil);
+    } else {
+        na_time_ms now = na_time_now();
+        pthread_mutex_lock(&c->d->lock);
+        doc = silences ? na__alert_silences_json(&c->d->alerts, now)
+                       : na__alert_tunings_json(&c->d->alerts, now);
+        pthread_mutex_unlock(&c->d->lock);
+    }
+    send_json(c, 200, doc);
+}
+
+static void handle_silence_post(req_ctx *c)
+{
+    json_t *body = body_object(c, false);
+
+    /* The engine checks the members (one place for the API and the tests). */
+    if (body)
+        command_reply(c, NA_CMD_SILENCE_ADD, NULL, body, 201);
+}
+
+static int group_rows_cb(const na_wh_version *v, void *ud)
+{
+    return na__alert_store_load_row(ud, v) ? 1 : 0;
+}
+
+/* GET /alerts/groups: the live alerts grouped by node and by site; as of ?at=, the alerts that
+ * were open then. */
+static void handle_alert_groups(req_ctx *c)
+{
+    json_t *doc;
+
+    if (c->has_at) {
+        na_warehouse *wh = reader(c);
+        na__alert_store past;
+        na_error err;
+        int rc;
+        if (!wh)
+            return;
+        na_error_clear(&err);
+        na__alert_store_init(&past);
+        na__alert_store_configure(&past, &c->d->cfg.alerting);
+        rc = na_wh_read_at(wh, NA_WH_ALERTS, c->at, NULL, group_rows_cb, &past, &err);
+        if (rc == 1)
+            rc = na_error_set(&err, NA_ENOMEM, "out of memory");
+        doc = rc ? NULL : na__alert_groups_json(&past);
+        na__alert_store_free(&past);
+        if (rc) {
+            send_failure(c, rc, &err);
+            return;
+        }
+    } else {
+        pthread_mutex_lock(&c->d->lock);
+        doc = na__alert_groups_json(&c->d->alerts);
+        pthread_mutex_unlock(&c->d->lock);
+    }
+    send_json(c, 200, doc);
 }
 
 /* ---- anomalies --------------------------------------------------------------------------------- */
@@ -1377,7 +1467,7 @@ static void handle_config_put(req_ctx *c)
 
 /* ---- routing ------------------------------------------------------------------------------------ */
 
-enum { R_GET = 1, R_POST = 2, R_PUT = 4 };
+enum { R_GET = 1, R_POST = 2, R_PUT = 4, R_DELETE = 8 };
 
 typedef struct route {
     const char *pattern;      /* segments; "*" matches one */
@@ -1388,9 +1478,14 @@ typedef struct route {
 static const route routes[] = {
     {"status", R_GET, false},
     {"alerts", R_GET, false},
+    {"alerts/groups", R_GET, false},
     {"alerts/*", R_GET, false},
     {"alerts/*/ack", R_POST, true},
     {"alerts/*/feedback", R_POST, true},
+    {"silences", R_GET | R_POST, true},
+    {"silences/*", R_DELETE, true},
+    {"tunings", R_GET, false},
+    {"tunings/*", R_DELETE, true},
     {"anomalies", R_GET, false},
     {"topology", R_GET, false},
     {"nodes", R_GET, false},
@@ -1425,9 +1520,10 @@ static bool route_matches(const route *r, req_ctx *c)
 
 static void allow_header(unsigned m, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s%s%s", (m & R_GET) ? "GET, HEAD" : "",
+    snprintf(buf, len, "%s%s%s%s", (m & R_GET) ? "GET, HEAD" : "",
              (m & R_POST) ? ((m & R_GET) ? ", POST" : "POST") : "",
-             (m & R_PUT) ? ((m & (R_GET | R_POST)) ? ", PUT" : "PUT") : "");
+             (m & R_PUT) ? ((m & (R_GET | R_POST)) ? ", PUT" : "PUT") : "",
+             (m & R_DELETE) ? ((m & (R_GET | R_POST | R_PUT)) ? ", DELETE" : "DELETE") : "");
 }
 
 /* Constant-time comparison, so response timing says nothing about the token. */
@@ -1499,6 +1595,8 @@ void na__api_handle(const na__http_request *req, na__http_response *resp, void *
         method = R_POST;
     else if (strcmp(req->method, "PUT") == 0)
         method = R_PUT;
+    else if (strcmp(req->method, "DELETE") == 0)
+        method = R_DELETE;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         if (!route_matches(&routes[i], &c))
             continue;
@@ -1547,6 +1645,18 @@ void na__api_handle(const na__http_request *req, na__http_response *resp, void *
         handle_status(&c);
     else if (strcmp(r->pattern, "alerts") == 0)
         handle_alerts(&c);
+    else if (strcmp(r->pattern, "alerts/groups") == 0)
+        handle_alert_groups(&c);
+    else if (strcmp(r->pattern, "silences") == 0)
+        method == R_POST ? handle_silence_post(&c) : handle_silences_tunings(&c, true);
+    else if (strcmp(r->pattern, "silences/*") == 0)
+        valid_id(c.seg[1]) ? command_reply(&c, NA_CMD_SILENCE_DELETE, c.seg[1], NULL, 200)
+                           : na__http_error(resp, 404, "not_found", "no such silence");
+    else if (strcmp(r->pattern, "tunings") == 0)
+        handle_silences_tunings(&c, false);
+    else if (strcmp(r->pattern, "tunings/*") == 0)
+        valid_id(c.seg[1]) ? command_reply(&c, NA_CMD_TUNING_DELETE, c.seg[1], NULL, 200)
+                           : na__http_error(resp, 404, "not_found", "no such tuning");
     else if (strcmp(r->pattern, "alerts/*") == 0)
         valid_id(c.seg[1]) ? handle_alert(&c, c.seg[1])
                            : na__http_error(resp, 404, "not_found", "no such alert");
