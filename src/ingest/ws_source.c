@@ -378,7 +378,7 @@ static void *client_thread(void *arg)
 static int parse_url(na__ws_source *s, const char *url, na_error *err)
 {
     char buf[MAX_URL];
-    const char *prot = NULL, *ads = NULL, *path = NULL;
+    const char *prot = NULL, *ads = NULL, *path = NULL, *rest;
     int port = 0;
 
     if (strlen(url) >= sizeof(buf))
@@ -402,11 +402,15 @@ static int parse_url(na__ws_source *s, const char *url, na_error *err)
         return na_error_set(err, NA_EINVAL, "stream URL '%.200s': host name too long", url);
     snprintf(s->host, sizeof(s->host), "%s", ads);
     s->port = port;
-    /* lws_parse_uri drops the path's leading '/'. */
-    if (!path || !path[0])
-        snprintf(s->path, sizeof(s->path), "%s", DEFAULT_PATH);
+    /* No path at all (not even "/") means the default. lws_parse_uri cannot tell: it gives
+     * "/" then, and drops the leading '/' of a real path. */
+    rest = strstr(url, "://") + 3;
+    if (!strchr(rest, '/'))
+        snprintf(s->path, sizeof(s->path), "%s%s", DEFAULT_PATH,
+                 strchr(rest, '?') ? strchr(rest, '?') : "");
     else
-        snprintf(s->path, sizeof(s->path), "/%s", path);
+        snprintf(s->path, sizeof(s->path), "%s%s", path && path[0] == '/' ? "" : "/",
+                 path ? path : "");
     if ((s->tls && port == 443) || (!s->tls && port == 80))
         snprintf(s->host_header, sizeof(s->host_header), "%s", s->host);
     else
