@@ -577,6 +577,11 @@ int na_cli_replay(int argc, char **argv)
         rc = load_deltas(&r, argv[i]);
     if (!rc && raw)
         rc = load_raw(&r, raw);
+    if (!rc && r.loop && !r.n_deltas && !r.n_raw) {
+        na_log(NA_LOG_WARN, "replay: nothing to loop over (no deltas, no raw lines): --loop "
+                            "ignored");
+        r.loop = false;
+    }
     if (!rc) {
         r.state = na_topology_ref(r.initial);
         rc = serve(&r, host, port);

@@ -1,5 +1,6 @@
 /* stop_signals.c: SIGINT / SIGTERM as a readable pipe, for `ingest` and `replay` (cli.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,6 +27,9 @@ int na_cli_stop_fd(void)
     if (stop_pipe[0] >= 0)
         return stop_pipe[0];
     if (pipe(stop_pipe))
+        return -1;
+    /* A handler must never block: when the pipe is full, "stop" is already said. */
+    if (fcntl(stop_pipe[1], F_SETFL, fcntl(stop_pipe[1], F_GETFL) | O_NONBLOCK))
         return -1;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = na_cli_stop_raise;

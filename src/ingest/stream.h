@@ -145,7 +145,8 @@ typedef struct na__ws_source_opts {
     int backoff_max_ms;         /* cap, default 30000; doubles per failed attempt, +-20% jitter */
     /* On the client's thread, for each complete text message (fragments joined). */
     void (*on_message)(const char *text, size_t len, void *ud);
-    /* On the client's thread: connected (reason NULL) or disconnected (reason says why). */
+    /* On the client's thread: connected (reason NULL) or disconnected (reason says why):
+     * an established connection dropped. Failed attempts only update the stats. */
     void (*on_state)(bool connected, const char *reason, void *ud);
     void *ud;
 } na__ws_source_opts;

@@ -219,6 +219,52 @@ def test_faults_are_counted_and_gap_resyncs(tmp, events_n):
     r.clean_stderr()
 
 
+def test_loop(events_n):
+    """--loop: the snapshot again with the next seq, then the same deltas, seq going on."""
+    total = 2 * (1 + events_n)
+    r, port = start_replay("--rate", "200", "--wait-client", "--loop")
+    ing = Proc("ingest", "--ws", f"ws://127.0.0.1:{port}", "--dry-run", "--max-messages",
+               str(total), "--json")
+    check(ing.finish() == 0, "ingest of a looping replay exits 0", ing.err[-5:])
+    c = counters_of(ing).get("counters", {})
+    want_c = {"messages": total, "applied": total, "snapshots": 2, "deltas": 2 * events_n,
+              "gaps": 0, "stale": 0, "waiting": 0, "resyncs": 0, "apply_failures": 0}
+    got_c = {k: c.get(k) for k in want_c}
+    check(got_c == want_c, "a loop is a snapshot and the deltas again", (got_c, want_c))
+    snaps = [l for l in ing.out if l.startswith("seq ") and "snapshot" in l]
+    check(len(snaps) == 2 and snaps[1].startswith(f"seq {events_n + 1}: snapshot") and
+          "against the current state" in snaps[1], "the loop's snapshot takes the next seq",
+          snaps)
+    check(f"seq {2 * events_n + 1}: " + expected_op_lines()[-1].split(": ", 1)[1] in ing.out,
+          "the last delta of the second round", ing.out[-3:])
+    ing.clean_stderr()
+    check(r.finish(signal.SIGTERM) == 0, "replay exits 0", r.err[-10:])
+
+
+def test_apply_failure_resyncs(tmp, events_n):
+    """A delta with the right seq that does not apply to the dry run's state."""
+    raw = os.path.join(tmp, "unappliable.jsonl")
+    with open(raw, "w") as f:
+        f.write(json.dumps({"type": "delta", "seq": events_n + 1, "ops": [
+            {"op": "node_remove", "node": {"id": "no-such-node"}}]}) + "\n")
+    total = 1 + events_n + 1 + 1
+    r, port = start_replay("--rate", "200", "--wait-client", "--raw", raw)
+    ing = Proc("ingest", "--ws", f"ws://127.0.0.1:{port}", "--dry-run", "--max-messages",
+               str(total), "--json")
+    rc = ing.finish()
+    check(rc == 0, "ingest exits 0 after an apply failure", (rc, ing.err[-10:]))
+    c = counters_of(ing).get("counters", {})
+    want_c = {"messages": total, "applied": total, "snapshots": 2, "deltas": events_n + 1,
+              "apply_failures": 1, "resyncs": 1, "reconnects": 1, "gaps": 0, "stale": 0,
+              "waiting": 0, "malformed": 0}
+    got_c = {k: c.get(k) for k in want_c}
+    check(got_c == want_c, "an apply failure is counted and resyncs", (got_c, want_c))
+    check(any(l.startswith(f"seq {events_n + 1}: does not apply") and "resync" in l
+              for l in ing.out), "the failure is printed", ing.out[-4:])
+    ing.clean_stderr()
+    check(r.finish(signal.SIGTERM) == 0, "replay exits 0", r.err[-10:])
+
+
 def test_replay_killed_and_restarted(n_nodes, n_links):
     # --wait-client on both runs: each starts sending once ingest is (re)connected, so the
     # snapshots ingest sees are seq 0 of each run.
@@ -293,6 +339,11 @@ def test_schema_resync_and_token(events_n):
     check(len(again.get("nodes", [])) == len(msgs[0].get("nodes", [])),
           "the snapshot has the replay's current nodes", len(again.get("nodes", [])))
     ws.close()
+    ing = Proc("ingest", "--ws", f"ws://127.0.0.1:{port}", "--token", token, "--dry-run",
+               "--max-messages", "1", "--json")
+    check(ing.finish() == 0, "ingest with the token", ing.err[-5:])
+    c = counters_of(ing).get("counters", {})
+    check(c.get("snapshots") == 1, "ingest with the token gets the snapshot", c)
     check(r.finish(signal.SIGTERM) == 0, "replay exits 0", r.err[-10:])
     r.clean_stderr()
 
@@ -332,6 +383,8 @@ def main():
         test_usage()
         test_dry_run_lines_and_counters(events_n, n_nodes, n_links)
         test_faults_are_counted_and_gap_resyncs(tmp, events_n)
+        test_apply_failure_resyncs(tmp, events_n)
+        test_loop(events_n)
         test_replay_killed_and_restarted(n_nodes, n_links)
         test_schema_resync_and_token(events_n)
     return napi.finish("test_ingest_replay")
