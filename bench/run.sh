@@ -4,42 +4,48 @@
 # Barabasi-Albert graphs and Topology Zoo Kdl) and bench_importance_networkx.py (ours vs
 # NetworkX). See bench/README.md.
 #
-#   bench/run.sh [--importance] [--http] [--warehouse] [BUILD_DIR]
+#   bench/run.sh [--importance] [--http] [--warehouse] [--live] [BUILD_DIR]
 #                                   default BUILD_DIR: <repo>/build-bench
 #
 #   --importance  bench_importance and bench_importance_networkx.py (the default section)
 #   --http        bench/http_bench.sh: the daemon's REST API against nginx, SQLite and PostgreSQL
 #   --warehouse   warehouse_bench at full size on SQLite and PostgreSQL (a pg-tmp.sh cluster
 #                 unless NETASSURE_PG_URL is set)
+#   --live        bench/live_bench.sh: delta -> alert latency on NATS and /stream beside NATS
+#                 alone (needs nats-server)
 # Given any flag, only the sections named run.
 #
 # Environment: NETASSURE_SHARED_DATA (default <repo>/../shared/data) for the Topology Zoo;
 # BENCH_ARGS / BENCH_NX_ARGS / BENCH_HTTP_ARGS / BENCH_WH_ARGS add options to the programs (e.g.
-# BENCH_NX_ARGS=--full, BENCH_HTTP_ARGS="--backends sqlite"); BENCH_CMAKE_ARGS adds cmake options.
+# BENCH_NX_ARGS=--full, BENCH_HTTP_ARGS="--backends sqlite", BENCH_LIVE_ARGS="--seconds 5");
+# BENCH_CMAKE_ARGS adds cmake options.
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
 shared=${NETASSURE_SHARED_DATA:-$repo/../shared/data}
 run_importance=0
 run_http=0
 run_wh=0
+run_live=0
 build=
 while [ $# -gt 0 ]; do
     case "$1" in
     --importance) run_importance=1 ;;
     --http) run_http=1 ;;
     --warehouse) run_wh=1 ;;
-    -*) echo "usage: $0 [--importance] [--http] [--warehouse] [BUILD_DIR]" >&2; exit 2 ;;
+    --live) run_live=1 ;;
+    -*) echo "usage: $0 [--importance] [--http] [--warehouse] [--live] [BUILD_DIR]" >&2; exit 2 ;;
     *) build=$1 ;;
     esac
     shift
 done
-[ $((run_importance + run_http + run_wh)) -gt 0 ] || run_importance=1
+[ $((run_importance + run_http + run_wh + run_live)) -gt 0 ] || run_importance=1
 build=${build:-$repo/build-bench}
 
 targets=
 [ $run_importance = 1 ] && targets="$targets bench_importance"
 [ $run_http = 1 ] && targets="$targets netassure"
 [ $run_wh = 1 ] && targets="$targets warehouse_bench"
+[ $run_live = 1 ] && targets="$targets netassure live_latency"
 
 # Release, no sanitizers, -Werror on like every other build (CI's release build is -O2 too).
 # shellcheck disable=SC2086
@@ -89,5 +95,10 @@ if [ $run_wh = 1 ]; then
     else
         echo "postgresql skipped: no NETASSURE_PG_URL and no /usr/lib/postgresql/15/bin"
     fi
+fi
+if [ $run_live = 1 ]; then
+    echo
+    # shellcheck disable=SC2086
+    "$repo/bench/live_bench.sh" "$build" ${BENCH_LIVE_ARGS:-}
 fi
 echo "== done, load $(cut -d' ' -f1-3 /proc/loadavg)"
