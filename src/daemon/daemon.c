@@ -790,6 +790,7 @@ static void run_command(na__daemon *d, na_warehouse *wh, na__command *c)
     }
     case NA_CMD_FEEDBACK: {
         alert_exists ex = {false};
+        json_t *fb_effect = NULL;
         char id[33], tb[40];
         json_t *fp = json_object_get(c->input, "is_false_positive");
         json_t *notes = json_object_get(c->input, "notes");
@@ -830,12 +831,17 @@ static void run_command(na__daemon *d, na_warehouse *wh, na__command *c)
             if (effect)
                 na_log(NA_LOG_INFO, "feedback on alert %s changes future alerting: %s",
                        c->alert_id, json_string_value(json_object_get(effect, "kind")));
-            json_decref(effect);
+            fb_effect = effect;
         }
         c->output = json_pack("{s:s, s:s, s:b, s:o, s:s}", "feedback_id", id, "alert_id",
                               c->alert_id, "is_false_positive", fb.is_false_positive, "notes",
                               na_json_str(fb.notes), "created_at",
                               na_time_format(now, tb, sizeof(tb)));
+        /* What the feedback changed, if anything (a tuning, docs/alerts.md). */
+        if (c->output)
+            json_object_set_new(c->output, "effect", fb_effect ? fb_effect : json_null());
+        else
+            json_decref(fb_effect);
         na_log(NA_LOG_INFO, "feedback on alert %s: %s", c->alert_id,
                fb.is_false_positive ? "false positive" : "confirmed");
         break;
@@ -1328,6 +1334,7 @@ static int daemon_main(na__daemon_config *cfg, const char *listen_override, bool
     for (size_t i = 0; i < d->cfg.n_sources; i++)
         snprintf(d->sources[i].state, sizeof(d->sources[i].state), "pending");
     na__alert_store_init(&d->alerts);
+    na__alert_store_configure(&d->alerts, &d->cfg.alerting);
     pthread_mutex_init(&d->lock, NULL);
     pthread_mutex_init(&d->igraph_lock, NULL);
     pthread_mutex_init(&d->topo_json_lock, NULL);
