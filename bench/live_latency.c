@@ -14,7 +14,9 @@
  * node_down the daemon raises an alert on each node_down and resolves it on the node_up, so
  * node X's k-th alert change (raised, resolved) on either path answers X's k-th toggle. Each
  * send time is taken just before the text is queued for the daemon; receive times are taken
- * when the message reaches our callback (one process, CLOCK_MONOTONIC on both sides).
+ * when the message reaches our callback (one process, CLOCK_MONOTONIC on both sides). /stream
+ * sends every kind of event to a client that has not subscribed (server/stream.c), so the
+ * client (the library's na__ws_source) sends nothing and skips what is not an alert.
  *
  * After each rate's deltas it waits for the answers (until all arrived, --drain seconds, or
  * 15 s without progress), then runs the floor for --floor-seconds at the same rate, payloads the
@@ -447,6 +449,7 @@ out:
 typedef struct lat_stats {
     size_t expected, received;
     double p50, p99, max;        /* ms; NAN when nothing arrived */
+    double span_s;               /* first send -> last answer, s; NAN when nothing arrived */
 } lat_stats;
 
 static int cmp_double(const void *a, const void *b)
@@ -458,16 +461,22 @@ static int cmp_double(const void *a, const void *b)
 /* Latencies recv - send over [from, to) where both are set. */
 static lat_stats latency(_Atomic int64_t *send, _Atomic int64_t *recv, size_t from, size_t to)
 {
-    lat_stats s = {.expected = to - from, .p50 = NAN, .p99 = NAN, .max = NAN};
+    lat_stats s = {.expected = to - from, .p50 = NAN, .p99 = NAN, .max = NAN, .span_s = NAN};
     double *v = malloc((to - from + 1) * sizeof(*v));
+    int64_t last = 0;
 
     if (!v)
         return s;
     for (size_t i = from; i < to; i++) {
         int64_t a = atomic_load(&send[i]), r = atomic_load(&recv[i]);
-        if (a && r)
+        if (a && r) {
             v[s.received++] = (double)(r - a) / 1e6;
+            if (r > last)
+                last = r;
+        }
     }
+    if (s.received && to > from)
+        s.span_s = (double)(last - atomic_load(&send[from])) / 1e9;
     if (s.received) {
         qsort(v, s.received, sizeof(*v), cmp_double);
         s.p50 = v[(size_t)(0.50 * (double)(s.received - 1) + 0.5)];
@@ -911,21 +920,25 @@ int main(int argc, char **argv)
             printf("\n");
         }
         printf("\n(ratio = NATS path / floor. Floor payload = mean alert message size.)\n");
-        printf("%9s | %14s %9s %6s %8s %10s %6s | %14s %9s %8s | %11s %11s\n", "rate/s",
-               "deltas_applied", "queue_hw", "gaps", "resyncs", "reconnects", "stale",
-               "nats published", "dropped", "retries", "NATS ooo", "/stream ooo");
+        printf("%9s | %10s %10s | %14s %9s %6s %8s %10s %6s | %14s %9s %8s | %11s %11s\n",
+               "rate/s", "NATS ans/s", "strm ans/s", "deltas_applied", "queue_hw", "gaps",
+               "resyncs", "reconnects", "stale", "nats published", "dropped", "retries",
+               "NATS ooo", "/stream ooo");
         for (size_t r = 0; r < n_rates; r++) {
             rate_result *rr = &res[r];
-            printf("%9.0f | %14lld %9lld %6lld %8lld %10lld %6lld | %14lld %9lld %8lld | %11lu "
-                   "%11lu\n",
-                   rr->rate, (long long)rr->deltas_applied, (long long)rr->queue_hw,
+            printf("%9.0f | %10.0f %10.0f | %14lld %9lld %6lld %8lld %10lld %6lld | %14lld %9lld "
+                   "%8lld | %11lu %11lu\n",
+                   rr->rate, rr->nats.span_s > 0 ? (double)rr->nats.received / rr->nats.span_s : NAN,
+                   rr->ws.span_s > 0 ? (double)rr->ws.received / rr->ws.span_s : NAN,
+                   (long long)rr->deltas_applied, (long long)rr->queue_hw,
                    (long long)rr->gaps, (long long)rr->resyncs, (long long)rr->reconnects,
                    (long long)rr->stale, (long long)rr->nats_published,
                    (long long)rr->nats_dropped, (long long)rr->nats_retries, rr->nats_ooo,
                    rr->ws_ooo);
         }
-        printf("(daemon counters from /status after each rate, cumulative; ooo = alert changes "
-               "that did not fit the toggle they answer)\n");
+        printf("(ans/s = answers received / (last answer - first send): the rate the daemon "
+               "sustained end to end; daemon counters from /status after each rate, cumulative; "
+               "ooo = alert changes that did not fit the toggle they answer)\n");
         printf("totals: NATS %lu messages (%lu not about a toggle, %lu beyond, %lu unparsable, "
                "%lld dropped by the client), /stream %lu messages (%lu alert changes)\n",
                atomic_load(&b.nats.messages), atomic_load(&b.nats.other),
