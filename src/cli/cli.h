@@ -29,6 +29,8 @@ int na_cli_convert(int argc, char **argv);
 int na_cli_serve(int argc, char **argv);
 int na_cli_alerts(int argc, char **argv);
 int na_cli_anomalies(int argc, char **argv);
+int na_cli_silences(int argc, char **argv);
+int na_cli_tunings(int argc, char **argv);
 int na_cli_ingest(int argc, char **argv);
 int na_cli_replay(int argc, char **argv);
 

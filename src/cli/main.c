@@ -21,6 +21,8 @@ static const na_cli_command commands[] = {
      na_cli_serve},
     {"alerts", "list alerts from a running daemon (--api URL)", na_cli_alerts},
     {"anomalies", "list anomalies from a running daemon (--api URL)", na_cli_anomalies},
+    {"silences", "list, add and delete alert silences of a running daemon", na_cli_silences},
+    {"tunings", "list and revert feedback effects (tunings) of a running daemon", na_cli_tunings},
     {"ingest", "consume a topology stream (--ws URL); --dry-run prints what it would change",
      na_cli_ingest},
     {"replay", "serve a topology stream from files, for demos and tests", na_cli_replay},
