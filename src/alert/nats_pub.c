@@ -92,6 +92,7 @@ struct na__nats_pub {
     size_t ring_cap, head, count;
     uint64_t head_seq;
     size_t cursor;   /* entries before it are SENT or DONE */
+    size_t sent_hi;  /* entries from it on were not sent since the window was last reset */
     size_t inflight; /* entries SENT */
 
     /* Under mu: state shared with callers and nats.c's callbacks. */
@@ -189,6 +190,8 @@ static pub_msg *pop_head_locked(na__nats_pub *p)
     p->head_seq++;
     if (p->cursor > 0)
         p->cursor--;
+    if (p->sent_hi > 0)
+        p->sent_hi--;
     if (m->state == MSG_SENT)
         p->inflight--;
     return m;
@@ -223,10 +226,13 @@ static void resend_locked(na__nats_pub *p, pub_msg *m, size_t idx, bool retry)
         p->cursor = idx;
 }
 
-/* Every message sent but not acknowledged is sent again, in order (mu held). */
+/*
+ * Every message sent but not acknowledged is sent again, in order (mu held). SENT messages
+ * can lie beyond the cursor (it moves back to a single message the server refused).
+ */
 static void resend_window_locked(na__nats_pub *p)
 {
-    for (size_t i = 0; i < p->cursor; i++) {
+    for (size_t i = 0; i < p->sent_hi; i++) {
         pub_msg *m = ring_at(p, i);
         if (m->state == MSG_SENT) {
             m->state = MSG_UNSENT;
@@ -808,6 +814,8 @@ static size_t take_batch_locked(na__nats_pub *p, pub_msg **batch, int64_t t)
         p->inflight++;
         batch[n++] = m;
     }
+    if (p->cursor > p->sent_hi)
+        p->sent_hi = p->cursor;
     return n;
 }
 
@@ -859,12 +867,25 @@ static size_t finish_batch_locked(na__nats_pub *p, pub_msg **batch, const natsSt
 /* A SENT message waited for its ack too long (mu held). */
 static bool ack_overdue_locked(const na__nats_pub *p, int64_t t)
 {
-    for (size_t i = 0; i < p->cursor; i++) {
+    for (size_t i = 0; i < p->sent_hi; i++) {
         const pub_msg *m = ring_at(p, i);
         if (m->state == MSG_SENT && !m->busy && t - m->sent_at > ACK_WAIT_MS)
             return true;
     }
     return false;
+}
+
+/* The thread waits for work for at most ms; once stopping, never past the deadline. */
+static void wait_locked(na__nats_pub *p, int64_t ms)
+{
+    if (p->stopping) {
+        int64_t left = p->deadline - now_ms();
+        if (p->count == 0 || left <= 0)
+            return;
+        if (left < ms)
+            ms = left;
+    }
+    timed_wait(&p->cond, &p->mu, ms);
 }
 
 static void *pub_thread(void *arg)
@@ -893,10 +914,7 @@ static void *pub_thread(void *arg)
             int rc = connect_once(p, &first_failure);
             pthread_mutex_lock(&p->mu);
             if (rc != 0) {
-                int64_t w = connect_wait;
-                if (p->stopping && p->deadline - now_ms() < w)
-                    w = p->deadline - now_ms();
-                timed_wait(&p->cond, &p->mu, w);
+                wait_locked(p, connect_wait);
                 connect_wait = connect_wait * 2 > CONNECT_WAIT_MAX_MS ? CONNECT_WAIT_MAX_MS
                                                                       : connect_wait * 2;
             } else {
@@ -909,7 +927,7 @@ static void *pub_thread(void *arg)
             resend_window_locked(p);
         }
         if (!p->connected) {
-            timed_wait(&p->cond, &p->mu, 250);
+            wait_locked(p, 250);
             continue;
         }
         if (p->setup_done != p->setup_gen) {
@@ -918,7 +936,7 @@ static void *pub_thread(void *arg)
             int rc = setup_mode(p, gen);
             pthread_mutex_lock(&p->mu);
             if (rc != 0)
-                timed_wait(&p->cond, &p->mu, SETUP_RETRY_MS);
+                wait_locked(p, SETUP_RETRY_MS);
             continue;
         }
         if (p->jetstream && t >= next_scan) {
@@ -952,9 +970,7 @@ static void *pub_thread(void *arg)
             int64_t w = 250;
             if (p->pause_until > t && p->pause_until - t < w)
                 w = p->pause_until - t;
-            if (p->stopping && p->deadline - t < w)
-                w = p->deadline - t;
-            timed_wait(&p->cond, &p->mu, w);
+            wait_locked(p, w);
             continue;
         }
         bool js = p->jetstream, up = true;
@@ -975,7 +991,7 @@ static void *pub_thread(void *arg)
             pthread_mutex_lock(&p->mu);
         }
         if (!up)
-            timed_wait(&p->cond, &p->mu, 50);
+            wait_locked(p, 50);
         if (!js)
             unflushed = true;
     }
