@@ -401,6 +401,7 @@ typedef struct delta_batch {
         size_t len;
         size_t item;
         uint64_t version;
+        size_t nodes, links;             /* the size of that version */
     } *texts;
     size_t n_texts, cap_texts;
     bool sites_touched;
@@ -750,7 +751,9 @@ static void apply_deltas(na__daemon *d, na_warehouse *wh, na__ingest_item *items
             goto wh_error;
         batch_clear_delta(&b);
         {
-            struct out_text ot = {.item = i, .version = version};
+            struct out_text ot = {.item = i, .version = version,
+                                  .nodes = na_builder_node_count(bl),
+                                  .links = na_builder_link_count(bl)};
             ot.text = na__stream_delta_text(dl, version, &ot.len);
             if (ot.text)
                 PUSH(b.texts, b.n_texts, b.cap_texts, ot);
@@ -839,6 +842,10 @@ wh_error: {
                                                                       : it->msg.received_at,
                                                tb, sizeof(tb)));
         na__jw_kv_str(&w, "origin", d->cfg.sources[it->source].name);
+        na__jw_key(&w, "nodes");
+        na__jw_int(&w, (int64_t)ot->nodes);
+        na__jw_key(&w, "links");
+        na__jw_int(&w, (int64_t)ot->links);
         na__jw_key(&w, "delta");
         na__jw_put(&w, ot->text, ot->len);
         na__jw_close(&w, '}');
