@@ -401,8 +401,8 @@ static void new_topology(na__daemon *d, na_warehouse *wh, na_topology *topo, na_
                          (json_int_t)na_topology_link_count(topo), "summary", "items", items,
                          "truncated", 0);
     }
+    na__live_topology_replaced(d, topo, origin, data);
     na__daemon_publish(d, "topology", NULL, NULL, data);
-    na__live_topology_replaced(d, topo, origin, summary);
     json_decref(summary);
     na_log(NA_LOG_INFO, "topology version %llu: %zu nodes, %zu links",
            (unsigned long long)na_topology_version(topo), na_topology_node_count(topo),

@@ -187,9 +187,10 @@ void na__live_alerts_changed(na__daemon *d, na_warehouse *wh, na__alert **change
 /* Engine: time-based alert work (durations, quiet resolves, expiries). */
 void na__live_tick(na__daemon *d, na_warehouse *wh, na_time_ms now);
 /* Engine: a new current topology (from files or a stream snapshot): what /topology/stream
- * serves to new clients, and a full-state message to the ones connected. */
+ * serves to new clients, a full-state message to the ones connected, and NATS
+ * topology.changes with the change (the /stream topology event's summary, items, truncated). */
 void na__live_topology_replaced(na__daemon *d, na_topology *topo, const char *origin,
-                                json_t *summary);
+                                const json_t *change);
 /* Engine: publishes on NATS (no-op without NATS). */
 void na__live_nats(na__daemon *d, const char *subject, const char *msg_id, const char *text,
                    size_t len);

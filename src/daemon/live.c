@@ -326,8 +326,9 @@ static void stream_set(na__daemon *d, na_topology *topo)
 }
 
 void na__live_topology_replaced(na__daemon *d, na_topology *topo, const char *origin,
-                                json_t *summary)
+                                const json_t *change)
 {
+    json_t *summary = json_object_get(change, "summary");
     char *text;
     char id[64];
     json_t *msg;
@@ -353,6 +354,10 @@ void na__live_topology_replaced(na__daemon *d, na_topology *topo, const char *or
                         (json_int_t)na_topology_node_count(topo), "links",
                         (json_int_t)na_topology_link_count(topo), "summary",
                         summary ? summary : json_null());
+        if (msg && json_object_get(change, "items")) {
+            json_object_set(msg, "items", json_object_get(change, "items"));
+            json_object_set(msg, "truncated", json_object_get(change, "truncated"));
+        }
     }
     text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
     json_decref(msg);
