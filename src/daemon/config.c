@@ -1111,7 +1111,7 @@ int na__config_default(na__daemon_config *out, na_error *err)
                             NA_EXAMPLES_DIR, out, err);
 }
 
-void na__config_free(na__daemon_config *cfg)
+void na__config_free_sources(na__daemon_config *cfg)
 {
     for (size_t i = 0; i < cfg->n_sources; i++) {
         free(cfg->sources[i].name);
@@ -1121,6 +1121,13 @@ void na__config_free(na__daemon_config *cfg)
         free(cfg->sources[i].token);
     }
     free(cfg->sources);
+    cfg->sources = NULL;
+    cfg->n_sources = 0;
+}
+
+void na__config_free(na__daemon_config *cfg)
+{
+    na__config_free_sources(cfg);
     free(cfg->nats.url);
     free(cfg->nats.jetstream);
     free(cfg->nats.stream);

@@ -125,6 +125,8 @@ int na__config_load(const char *path, na__daemon_config *out, na_error *err);
 /* The bundled default (examples/netassure.yaml, compiled in, paths under NA_EXAMPLES_DIR). */
 int na__config_default(na__daemon_config *out, na_error *err);
 void na__config_free(na__daemon_config *cfg);
+/* Frees the sources only (cfg->sources NULL, n_sources 0), e.g. to replace them. */
+void na__config_free_sources(na__daemon_config *cfg);
 
 /* "127.0.0.1:8080", "[::1]:8080", ":8080", "8080" -> host, port. Returns 0 or NA_EINVAL. */
 int na__parse_listen(const char *s, char *host, size_t host_len, int *port);

@@ -1477,14 +1477,7 @@ int na__daemon_run_ingest(na__daemon_config *cfg, const char *ws_url, const char
     }
     /* The configuration's other settings stay (warehouse, rules, NATS); its sources give way
      * to the one stream. */
-    for (size_t i = 0; i < cfg->n_sources; i++) {
-        free(cfg->sources[i].name);
-        free(cfg->sources[i].type);
-        free(cfg->sources[i].path);
-        free(cfg->sources[i].url);
-        free(cfg->sources[i].token);
-    }
-    free(cfg->sources);
+    na__config_free_sources(cfg);
     cfg->sources = src;
     cfg->n_sources = 1;
     src->name = strdup("stream");

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "ingest/stream.h"
+#include "io/json_util.h"
 #include "io/json_writer.h"
 #include "netassure/io.h"
 
@@ -81,21 +82,6 @@ static size_t count_unknown(const json_t *obj, const char *const *known)
     return n;
 }
 
-static const char *jtype(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a real number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
-    }
-    return "an unknown value";
-}
-
 /* `seq`: required, a non-negative integer. */
 static int read_seq(const json_t *root, uint64_t *seq, na_error *err)
 {
@@ -105,7 +91,7 @@ static int read_seq(const json_t *root, uint64_t *seq, na_error *err)
         return na_error_set(err, NA_EPARSE, "seq: missing (required on snapshots and deltas)");
     if (!json_is_integer(v) || json_integer_value(v) < 0)
         return na_error_set(err, NA_EPARSE, "seq: expected a non-negative integer, got %s",
-                            json_is_integer(v) ? "a negative one" : jtype(v));
+                            json_is_integer(v) ? "a negative one" : na__json_type_name(v));
     *seq = (uint64_t)json_integer_value(v);
     return NA_OK;
 }
@@ -126,7 +112,7 @@ static int read_time(const json_t *v, const char *what, na_time_ms *out, na_erro
     *out = -1;
     return na_error_set(err, NA_EPARSE,
                         "%s: expected an RFC 3339 time or milliseconds since 1970, got %s", what,
-                        json_is_string(v) ? "a string that is neither" : jtype(v));
+                        json_is_string(v) ? "a string that is neither" : na__json_type_name(v));
 }
 
 /* A node or link id of a sample: a non-empty string, or an integer (its decimal text). */
@@ -145,7 +131,7 @@ static int read_sample_id(const json_t *v, size_t i, const char *what, char **ou
     } else {
         return na_error_set(err, NA_EPARSE,
                             "samples[%zu].%s: expected a non-empty string or an integer, got %s",
-                            i, what, json_is_string(v) ? "an empty string" : jtype(v));
+                            i, what, json_is_string(v) ? "an empty string" : na__json_type_name(v));
     }
     return *out ? NA_OK : na_error_set(err, NA_ENOMEM, "out of memory");
 }
@@ -159,7 +145,7 @@ static int read_sample(const json_t *o, size_t i, na_time_ms msg_at, na_time_ms 
 
     if (!json_is_object(o))
         return na_error_set(err, NA_EPARSE, "samples[%zu]: expected an object, got %s", i,
-                            jtype(o));
+                            na__json_type_name(o));
     rc = read_sample_id(json_object_get(o, "node"), i, "node", &s->node_id, err);
     if (!rc)
         rc = read_sample_id(json_object_get(o, "link"), i, "link", &s->link_id, err);
@@ -175,7 +161,7 @@ static int read_sample(const json_t *o, size_t i, na_time_ms msg_at, na_time_ms 
     if (!json_is_number(value))
         return na_error_set(err, NA_EPARSE, "samples[%zu].value: %s%s", i,
                             value ? "expected a number, got " : "missing",
-                            value ? jtype(value) : "");
+                            value ? na__json_type_name(value) : "");
     rc = read_time(json_object_get(o, "timestamp"), "sample timestamp", &at, err);
     if (rc)
         return rc;
@@ -201,7 +187,7 @@ static int parse_metrics(const json_t *root, na__stream_msg *out, na_error *err)
     if (!json_is_array(samples))
         return na_error_set(err, NA_EPARSE, "samples: %s%s",
                             samples ? "expected an array, got " : "missing",
-                            samples ? jtype(samples) : "");
+                            samples ? na__json_type_name(samples) : "");
     n = json_array_size(samples);
     out->samples = calloc(n ? n : 1, sizeof(*out->samples));
     if (!out->samples)
@@ -292,14 +278,14 @@ int na__stream_parse(const char *text, size_t len, na__stream_msg *out, na_error
                                "%s", je.text);
     }
     if (!json_is_object(root)) {
-        rc = na_error_set(err, NA_EPARSE, "expected a message object, got %s", jtype(root));
+        rc = na_error_set(err, NA_EPARSE, "expected a message object, got %s", na__json_type_name(root));
         goto out_free_root;
     }
     type = json_object_get(root, "type");
     if (!json_is_string(type)) {
         rc = na_error_set(err, NA_EPARSE, "type: %s%s",
                           type ? "expected a string, got " : "missing",
-                          type ? jtype(type) : "");
+                          type ? na__json_type_name(type) : "");
         goto out_free_root;
     }
     t = json_string_value(type);

@@ -7,6 +7,7 @@
  * (a duplicate node id, a link to an unknown node) we walk the text to the offending value.
  */
 #include "netassure/io.h"
+#include "io/json_util.h"
 #include "io/json_writer.h"
 
 #include <jansson.h>
@@ -348,7 +349,7 @@ static int ctx_problem(jctx *c, jmode mode, const char *field, const char *fmt, 
     return NA_OK;
 }
 
-static const char *jtype(const json_t *v)
+const char *na__json_type_name(const json_t *v)
 {
     switch (json_typeof(v)) {
     case JSON_OBJECT: return "an object";
@@ -502,7 +503,7 @@ static int read_timestamp(jctx *c, jmode mode, const char *field, const json_t *
         return NA_OK;
     return ctx_problem(c, mode, field,
                        "expected an RFC 3339 time or integer milliseconds since 1970, got %s",
-                       json_is_string(v) ? "a string that is neither" : jtype(v));
+                       json_is_string(v) ? "a string that is neither" : na__json_type_name(v));
 }
 
 /* A non-negative integer ("version", "seq"). */
@@ -515,7 +516,7 @@ static int read_count(jctx *c, jmode mode, const char *field, const json_t *v, u
         return NA_OK;
     if (!json_is_integer(v) || json_integer_value(v) < 0)
         return ctx_problem(c, mode, field, "expected a non-negative integer, got %s",
-                           json_is_integer(v) ? "a negative one" : jtype(v));
+                           json_is_integer(v) ? "a negative one" : na__json_type_name(v));
     *out = (uint64_t)json_integer_value(v);
     if (given)
         *given = true;
@@ -592,7 +593,7 @@ static int read_id(jctx *c, const json_t *v, const char *field, const char *what
         return NA_OK;
     }
     return ctx_fail(c, NA_EPARSE, field, "%s must be a string or an integer, got %s", what,
-                    jtype(v));
+                    na__json_type_name(v));
 }
 
 static int read_string(jctx *c, jmode mode, const char *field, const json_t *v, const char **dst,
@@ -606,7 +607,7 @@ static int read_string(jctx *c, jmode mode, const char *field, const json_t *v, 
         return NA_OK;
     }
     if (!json_is_string(v))
-        return ctx_problem(c, mode, field, "expected a string, got %s", jtype(v));
+        return ctx_problem(c, mode, field, "expected a string, got %s", na__json_type_name(v));
     *dst = json_string_value(v);
     *fields |= bit;
     return NA_OK;
@@ -625,7 +626,7 @@ static int read_number(jctx *c, jmode mode, const char *field, const json_t *v, 
         return NA_OK;
     }
     if (!json_is_number(v))
-        return ctx_problem(c, mode, field, "expected a number (%s), got %s", unit, jtype(v));
+        return ctx_problem(c, mode, field, "expected a number (%s), got %s", unit, na__json_type_name(v));
     x = json_number_value(v);
     if (!(x >= lo && x <= hi))
         return ctx_problem(c, mode, field, "%g is out of range [%g, %g]", x, lo, hi);
@@ -645,7 +646,7 @@ static int read_asn(jctx *c, jmode mode, const json_t *v, int64_t *dst, unsigned
     }
     if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > ASN_MAX)
         return ctx_problem(c, mode, "asn", "expected an AS number 0..4294967295, got %s",
-                           json_is_integer(v) ? "one out of range" : jtype(v));
+                           json_is_integer(v) ? "one out of range" : na__json_type_name(v));
     *dst = json_integer_value(v);
     *fields |= NA_FIELD_ASN;
     return NA_OK;
@@ -664,7 +665,7 @@ static int read_status(jctx *c, jmode mode, const json_t *v, na_status *dst, uns
     }
     if (!json_is_string(v))
         return ctx_problem(c, mode, "status", "expected \"up\", \"down\" or \"unknown\", got %s",
-                           jtype(v));
+                           na__json_type_name(v));
     if (na_status_parse(json_string_value(v), &st))
         return ctx_problem(c, mode, "status",
                            "expected \"up\", \"down\" or \"unknown\", got '%.40s'",
@@ -684,14 +685,14 @@ static int read_attributes(jctx *c, jmode mode, const json_t *v, jattrs *a, bool
     if (json_is_null(v) && mode != MODE_UPDATE)
         return NA_OK;
     if (!json_is_object(v))
-        return ctx_problem(c, mode, "attributes", "expected an object, got %s", jtype(v));
+        return ctx_problem(c, mode, "attributes", "expected an object, got %s", na__json_type_name(v));
     *given = true;
     push_key(c, "attributes");
     json_object_foreach((json_t *)v, key, x) {
         na_value val;
         if (!scalar_value(x, &val)) {
             rc = ctx_problem(c, mode, key, "expected a string, number or boolean, got %s",
-                             jtype(x));
+                             na__json_type_name(x));
             if (rc)
                 break;
             continue;
@@ -719,7 +720,7 @@ static void read_unknown(jctx *c, jmode mode, const char *key, const json_t *v, 
     if (scalar)
         ctx_warn(c, key, "unknown field, kept as an attribute");
     else
-        ctx_warn(c, key, "unknown field holding %s, dropped", jtype(v));
+        ctx_warn(c, key, "unknown field holding %s, dropped", na__json_type_name(v));
 }
 
 /*
@@ -912,7 +913,7 @@ static int read_nodes(jctx *c, const json_t *nodes, na_builder *b, na__idmap *id
 
         push_index(c, i);
         if (!json_is_object(obj)) {
-            rc = ctx_fail(c, NA_EPARSE, NULL, "expected a node object, got %s", jtype(obj));
+            rc = ctx_fail(c, NA_EPARSE, NULL, "expected a node object, got %s", na__json_type_name(obj));
             goto out;
         }
         rc = read_id(c, json_object_get(obj, "id"), "id", "node id", true, &n.id);
@@ -996,7 +997,7 @@ static int read_links(jctx *c, const char *name, const json_t *links, na_builder
 
         push_index(c, i);
         if (!json_is_object(obj)) {
-            rc = ctx_fail(c, NA_EPARSE, NULL, "expected a link object, got %s", jtype(obj));
+            rc = ctx_fail(c, NA_EPARSE, NULL, "expected a link object, got %s", na__json_type_name(obj));
             goto out;
         }
         rc = read_link(c, obj, MODE_SNAPSHOT, NULL, &l, &fields, true);
@@ -1058,13 +1059,13 @@ static int read_snapshot(jctx *c, const json_t *root, na_builder *b, na__idmap *
                             "docs/topology-schema.md)",
                             t[0] == 'd' ? "a delta message" : "an events document");
         return ctx_fail(c, NA_EPARSE, "type", "expected \"snapshot\", got %s%.40s%s",
-                        json_is_string(type) ? "'" : jtype(type), t,
+                        json_is_string(type) ? "'" : na__json_type_name(type), t,
                         json_is_string(type) ? "'" : "");
     }
     if (!json_is_array(nodes))
         return ctx_fail(c, NA_EPARSE, "nodes", nodes ? "expected an array of nodes, got %s"
                                                      : "missing \"nodes\" array%s",
-                        nodes ? jtype(nodes) : "");
+                        nodes ? na__json_type_name(nodes) : "");
     if (links && edges)
         return ctx_fail(c, NA_EPARSE, "edges",
                         "both \"links\" and \"edges\" given; \"edges\" is an alias of \"links\"");
@@ -1074,7 +1075,7 @@ static int read_snapshot(jctx *c, const json_t *root, na_builder *b, na__idmap *
     }
     if (links && !json_is_array(links))
         return ctx_fail(c, NA_EPARSE, links_key, "expected an array of links, got %s",
-                        jtype(links));
+                        na__json_type_name(links));
 
     json_object_foreach((json_t *)root, key, v) {
         if (!in_list(snapshot_keys, key)) {
@@ -1095,7 +1096,7 @@ static int read_snapshot(jctx *c, const json_t *root, na_builder *b, na__idmap *
     if (name && !json_is_null(name) && !json_is_string(name)) {
         if (c->rep)
             c->rep->wrong_type++;
-        ctx_warn(c, "name", "expected a string, got %s; ignored", jtype(name));
+        ctx_warn(c, "name", "expected a string, got %s; ignored", na__json_type_name(name));
         name = NULL;
     }
     if (!json_is_string(name) && json_is_object(graph))
@@ -1161,7 +1162,7 @@ int na_import_json(const char *data, size_t len, const char *source, na_topology
     if (rc)
         goto out_free_ctx;
     if (!json_is_object(root)) {
-        rc = ctx_fail(&c, NA_EPARSE, NULL, "expected a snapshot object, got %s%s", jtype(root),
+        rc = ctx_fail(&c, NA_EPARSE, NULL, "expected a snapshot object, got %s%s", na__json_type_name(root),
                       json_is_array(root) ? " (deltas are read by na_json_parse_deltas)" : "");
         goto out_free_root;
     }
@@ -1224,7 +1225,7 @@ static const op_name *read_op_name(jctx *c, const json_t *obj)
 
     if (!json_is_string(v)) {
         ctx_fail(c, NA_EPARSE, "op", v ? "expected an operation name, got %s"
-                                       : "missing operation%s", v ? jtype(v) : "");
+                                       : "missing operation%s", v ? na__json_type_name(v) : "");
         return NULL;
     }
     for (size_t i = 0; i < sizeof(op_names) / sizeof(op_names[0]); i++) {
@@ -1298,7 +1299,7 @@ static int read_delta(jctx *c, const json_t *obj, delta_vec *dv)
     if (!json_is_array(ops))
         return ctx_fail(c, NA_EPARSE, "ops", ops ? "expected an array of operations, got %s"
                                                  : "missing \"ops\" array%s",
-                        ops ? jtype(ops) : "");
+                        ops ? na__json_type_name(ops) : "");
     rc = read_count(c, MODE_ADD, "seq", json_object_get(obj, "seq"), &seq, NULL);
     if (!rc)
         rc = read_timestamp(c, MODE_ADD, "timestamp", json_object_get(obj, "timestamp"), &ts);
@@ -1318,7 +1319,7 @@ static int read_delta(jctx *c, const json_t *obj, delta_vec *dv)
         push_index(c, i);
         if (!json_is_object(o))
             return ctx_fail(c, NA_EPARSE, NULL, "expected an operation object, got %s",
-                            jtype(o));
+                            na__json_type_name(o));
         on = read_op_name(c, o);
         if (!on)
             return NA_EPARSE;
@@ -1326,7 +1327,7 @@ static int read_delta(jctx *c, const json_t *obj, delta_vec *dv)
         body = json_object_get(o, member);
         if (!json_is_object(body))
             return ctx_fail(c, NA_EPARSE, member, "%s needs a \"%s\" object%s%s", on->name,
-                            member, body ? ", got " : "", body ? jtype(body) : "");
+                            member, body ? ", got " : "", body ? na__json_type_name(body) : "");
         push_key(c, member);
         rc = read_op_body(c, on, body, NULL, &op);
         if (rc)
@@ -1352,11 +1353,11 @@ static int read_events(jctx *c, const json_t *obj, delta_vec *dv)
     int rc;
 
     if (base && !json_is_string(base))
-        return ctx_fail(c, NA_EPARSE, "base", "expected a file name, got %s", jtype(base));
+        return ctx_fail(c, NA_EPARSE, "base", "expected a file name, got %s", na__json_type_name(base));
     if (!json_is_array(events))
         return ctx_fail(c, NA_EPARSE, "events", events ? "expected an array of events, got %s"
                                                        : "missing \"events\" array%s",
-                        events ? jtype(events) : "");
+                        events ? na__json_type_name(events) : "");
     push_key(c, "events");
     json_array_foreach(events, i, e) {
         const op_name *on;
@@ -1367,7 +1368,7 @@ static int read_events(jctx *c, const json_t *obj, delta_vec *dv)
 
         push_index(c, i);
         if (!json_is_object(e))
-            return ctx_fail(c, NA_EPARSE, NULL, "expected an event object, got %s", jtype(e));
+            return ctx_fail(c, NA_EPARSE, NULL, "expected an event object, got %s", na__json_type_name(e));
         if (!json_object_get(e, "timestamp"))
             return ctx_fail(c, NA_EPARSE, "timestamp", "missing timestamp");
         rc = read_timestamp(c, MODE_ADD, "timestamp", json_object_get(e, "timestamp"), &ts);
@@ -1440,7 +1441,7 @@ int na_json_parse_deltas(const char *data, size_t len, const char *source, na_de
             push_index(&c, i);
             if (!json_is_object(m) || json_object_get(m, "events")) {
                 rc = ctx_fail(&c, NA_EPARSE, NULL, "an array holds delta objects only, got %s",
-                              json_is_object(m) ? "an events document" : jtype(m));
+                              json_is_object(m) ? "an events document" : na__json_type_name(m));
                 goto out_free_deltas;
             }
             rc = read_delta(&c, m, &dv);
