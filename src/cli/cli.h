@@ -51,16 +51,8 @@ int na_cli_graph(const na_topology *topo, na_graph **out);
 /* Dumps json to stdout (indented, sorted as built, finite reals only) and drops the reference. */
 int na_cli_print_json(json_t *doc);
 
-/*
- * SIGINT / SIGTERM for commands that run until stopped (stop_signals.c): the first call
- * installs handlers that write the signal number to a pipe (and ignores SIGPIPE) and returns
- * the pipe's read end, readable once a signal arrived or na_cli_stop_raise was called; -1
- * with errno on failure. A pipe rather than a mask: libraries start threads of their own
- * before main, and a signal delivered to one of those would kill the process.
- */
-int na_cli_stop_fd(void);
-/* Makes the stop fd readable, as a signal would (async-signal-safe; sig 0 for "done"). */
-void na_cli_stop_raise(int sig);
+/* SIGINT / SIGTERM for commands that run until stopped: core/stop.h. */
+#include "core/stop.h"
 
 /* Parses a double / unsigned option value strictly; false on garbage. */
 bool na_cli_parse_double(const char *s, double *out);

@@ -199,7 +199,7 @@ static void on_message(const char *text, size_t len, void *ud)
     fflush(stdout);
     if (dr->max_messages && ++dr->handled >= dr->max_messages) {
         atomic_store(&dr->done, true);
-        na_cli_stop_raise(0);
+        na__stop_raise(0);
     }
 }
 
@@ -270,7 +270,7 @@ static int dry_run_main(const char *url, const char *token, uint64_t max_message
     dr.url = url;
     dr.max_messages = max_messages;
     atomic_init(&dr.done, false);
-    fd = na_cli_stop_fd();
+    fd = na__stop_fd();
     if (fd < 0) {
         fprintf(stderr, "netassure ingest: cannot install signal handlers: %s\n",
                 strerror(errno));

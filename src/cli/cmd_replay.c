@@ -341,7 +341,7 @@ static void *pace_main(void *arg)
 static void *signal_main(void *arg)
 {
     replay *r = arg;
-    int fd = na_cli_stop_fd();
+    int fd = na__stop_fd();
     unsigned char sig = 0;
 
     for (;;) {
@@ -483,7 +483,7 @@ static int serve(replay *r, const char *host, int port)
     na_error_clear(&err);
     if (na__http_server_new(&o, &r->srv, &err))
         return na_cli_fail(&err);
-    if (na_cli_stop_fd() < 0) {
+    if (na__stop_fd() < 0) {
         fprintf(stderr, "netassure replay: cannot install signal handlers: %s\n",
                 strerror(errno));
         na__http_server_free(r->srv);
@@ -509,7 +509,7 @@ static int serve(replay *r, const char *host, int port)
     if (pace_started)
         pthread_join(pace_t, NULL);
     if (sig_started) {
-        na_cli_stop_raise(0); /* wakes it if no signal came */
+        na__stop_raise(0); /* wakes it if no signal came */
         pthread_join(sig_t, NULL);
     }
     log_progress(r);

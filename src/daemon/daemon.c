@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/stop.h"
 #include "netassure/diff.h"
 #include "netassure/io.h"
 #include "server/api.h"
@@ -1077,31 +1078,14 @@ static void *analytics_main(void *arg)
 
 /* ---- start-up and stop ------------------------------------------------------------------------ */
 
-/*
- * Signals: a handler that only writes the signal number to a pipe, and a thread that reads it.
- * Masks alone are not enough: libraries start threads of their own before main (OpenBLAS's
- * pool), and a signal delivered to one of those would take the default action.
- */
-static int signal_pipe[2] = {-1, -1};
-
-static void on_signal(int sig)
-{
-    unsigned char b = (unsigned char)sig;
-    int saved = errno;
-
-    if (write(signal_pipe[1], &b, 1) < 0) {
-        /* nothing an async-signal handler can do */
-    }
-    errno = saved;
-}
-
+/* Signals arrive through core/stop.h's pipe; this thread turns them into a clean stop. */
 static void *signal_main(void *arg)
 {
     na__daemon *d = arg;
     unsigned char sig = 0;
 
     for (;;) {
-        ssize_t n = read(signal_pipe[0], &sig, 1);
+        ssize_t n = read(na__stop_fd(), &sig, 1);
         if (n == 1 || (n < 0 && errno != EINTR))
             break;
     }
@@ -1114,22 +1098,6 @@ static void *signal_main(void *arg)
     if (d->http)
         na__http_server_stop(d->http);
     return NULL;
-}
-
-static int install_signals(void)
-{
-    struct sigaction sa;
-
-    if (signal_pipe[0] < 0 && pipe(signal_pipe))
-        return -1;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
-        return -1;
-    sa.sa_handler = SIG_IGN;
-    return sigaction(SIGPIPE, &sa, NULL);
 }
 
 static void reader_close(void *p)
@@ -1352,7 +1320,7 @@ static int daemon_main(na__daemon_config *cfg, const char *listen_override, bool
         goto out_close;
     }
 
-    if (install_signals()) {
+    if (na__stop_fd() < 0) {
         fprintf(stderr, "netassure serve: cannot install signal handlers: %s\n", strerror(errno));
         goto out_close;
     }
@@ -1419,9 +1387,7 @@ out_stop:
     pthread_mutex_unlock(&d->lock);
     na__live_stop_sources(d);
     if (signal_started) {
-        unsigned char wake = 0;
-        if (write(signal_pipe[1], &wake, 1) < 0)
-            na_log(NA_LOG_WARN, "cannot wake the signal thread: %s", strerror(errno));
+        na__stop_raise(0);
         pthread_join(signal_t, NULL);
     }
     if (analytics_started)

@@ -1,15 +1,16 @@
-/* stop_signals.c: SIGINT / SIGTERM as a readable pipe, for `ingest` and `replay` (cli.h). */
+/* stop_signals.c: SIGINT / SIGTERM as a readable pipe, for the daemon and the commands that run
+ * until stopped (core/stop.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "core/stop.h"
 
 static int stop_pipe[2] = {-1, -1};
 
-void na_cli_stop_raise(int sig)
+void na__stop_raise(int sig)
 {
     unsigned char b = (unsigned char)sig;
     int saved = errno;
@@ -20,7 +21,7 @@ void na_cli_stop_raise(int sig)
     errno = saved;
 }
 
-int na_cli_stop_fd(void)
+int na__stop_fd(void)
 {
     struct sigaction sa;
 
@@ -32,7 +33,7 @@ int na_cli_stop_fd(void)
     if (fcntl(stop_pipe[1], F_SETFL, fcntl(stop_pipe[1], F_GETFL) | O_NONBLOCK))
         return -1;
     memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = na_cli_stop_raise;
+    sa.sa_handler = na__stop_raise;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
     if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
