@@ -12,7 +12,6 @@ import random
 import shutil
 import sys
 import tempfile
-import time
 import traceback
 
 import requests
