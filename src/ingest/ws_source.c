@@ -343,7 +343,7 @@ static int client_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
         return 0;
     case LWS_CALLBACK_CLIENT_CLOSED:
         snprintf(why, sizeof(why), "%s",
-                 s->close_why[0] ? s->close_why : "connection closed by the server");
+                 s->close_why[0] ? s->close_why : "connection lost (no close frame)");
         end_attempt(s, why);
         return 0;
     default:
