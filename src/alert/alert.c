@@ -67,6 +67,7 @@ void na__alert_store_init(na__alert_store *s)
     s->max_resolved = 10000;
     s->group_by = NA_GROUP_BY_NODE | NA_GROUP_BY_SITE;
     na__idmap_init(&s->live);
+    na__idmap_init(&s->live_by_group);
     na__idmap_init(&s->hold_index);
 }
 
@@ -96,6 +97,10 @@ void na__alert_store_free(na__alert_store *s)
         na__alert_free(s->items[i]);
     free(s->items);
     na__idmap_free(&s->live);
+    na__idmap_free(&s->live_by_group);
+    for (size_t i = 0; i < s->n_group_live; i++)
+        free(s->group_live[i].key);
+    free(s->group_live);
     na__alert_manager_free(s);
     memset(s, 0, sizeof(*s));
 }
@@ -106,6 +111,61 @@ na__alert *na__alert_find(const na__alert_store *s, const char *id)
         if (strcmp(s->items[i]->id, id) == 0)
             return s->items[i];
     return NULL;
+}
+
+static void group_key(char *key, size_t len, bool by_site, const char *value)
+{
+    snprintf(key, len, "%c:%s", by_site ? 's' : 'n', value);
+}
+
+size_t na__alert_live_in_group(const na__alert_store *s, bool by_site, const char *value)
+{
+    char key[600];
+    size_t i;
+
+    if (!value)
+        return 0;
+    group_key(key, sizeof(key), by_site, value);
+    return na__idmap_get(&s->live_by_group, key, &i) ? s->group_live[i].live : 0;
+}
+
+/* A live alert came (delta +1) or went (-1): its node's and site's counts. */
+static int count_live(na__alert_store *s, const na__alert *a, int delta)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        const char *value = pass ? a->site : a->node_id;
+        char key[600];
+        size_t i;
+        if (!value)
+            continue;
+        group_key(key, sizeof(key), pass == 1, value);
+        if (!na__idmap_get(&s->live_by_group, key, &i)) {
+            if (delta < 0)
+                continue;
+            if (s->n_group_live == s->cap_group_live) {
+                size_t cap = s->cap_group_live ? 2 * s->cap_group_live : 64;
+                struct na__group_live *g = realloc(s->group_live, cap * sizeof(*g));
+                if (!g)
+                    return NA_ENOMEM;
+                s->group_live = g;
+                s->cap_group_live = cap;
+            }
+            i = s->n_group_live;
+            s->group_live[i].key = strdup(key);
+            s->group_live[i].live = 0;
+            if (!s->group_live[i].key ||
+                na__idmap_put(&s->live_by_group, s->group_live[i].key, i)) {
+                free(s->group_live[i].key);
+                return NA_ENOMEM;
+            }
+            s->n_group_live++;
+        }
+        if (delta > 0)
+            s->group_live[i].live++;
+        else if (s->group_live[i].live > 0)
+            s->group_live[i].live--;
+    }
+    return NA_OK;
 }
 
 na__alert *na__alert_find_live(const na__alert_store *s, const char *fp)
@@ -128,7 +188,8 @@ int na__alert_store_push(na__alert_store *s, na__alert *a)
     /* The index borrows the alert's fingerprint; the alert outlives its entry (resolved
      * alerts leave the index before they can be trimmed). */
     if (a->status != NA_ALERT_RESOLVED &&
-        na__idmap_put(&s->live, a->fingerprint, (size_t)(uintptr_t)a))
+        (na__idmap_put(&s->live, a->fingerprint, (size_t)(uintptr_t)a) ||
+         count_live(s, a, +1)))
         return NA_ENOMEM;
     s->items[s->count++] = a;
     return NA_OK;
@@ -138,6 +199,8 @@ void na__alert_resolve(na__alert_store *s, na__alert *a, na_time_ms now)
 {
     if (na__alert_find_live(s, a->fingerprint) == a)
         na__idmap_del(&s->live, a->fingerprint);
+    if (a->status != NA_ALERT_RESOLVED)
+        count_live(s, a, -1);
     a->status = NA_ALERT_RESOLVED;
     a->updated_at = now;
 }
@@ -161,6 +224,11 @@ void na__alert_store_trim(na__alert_store *s)
 {
     size_t resolved = 0, drop, w = 0;
 
+    /* Counting is O(alerts): do it only when the store grew by a slack since the last count
+     * (amortised O(1) per raise; at most max_resolved + slack resolved alerts are held). */
+    if (s->count <= s->max_resolved || s->count < s->trim_at)
+        return;
+    s->trim_at = s->count + NA__ALERT_TRIM_SLACK(s->max_resolved);
     for (size_t i = 0; i < s->count; i++)
         resolved += s->items[i]->status == NA_ALERT_RESOLVED;
     if (resolved <= s->max_resolved)
@@ -180,6 +248,7 @@ void na__alert_store_trim(na__alert_store *s)
         s->items[w++] = s->items[i];
     }
     s->count = w;
+    s->trim_at = w + NA__ALERT_TRIM_SLACK(s->max_resolved);
 }
 
 /* A condition found by a rule on one subject. */

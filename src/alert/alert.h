@@ -90,11 +90,22 @@ typedef struct na__tuning {
 
 struct na__metric_hold;
 
+/* Resolved alerts held beyond max_resolved before the next trim (an eighth, at least 1). */
+#define NA__ALERT_TRIM_SLACK(max) ((max) / 8 > 0 ? (max) / 8 : 1)
+
 typedef struct na__alert_store {
     na__alert **items;        /* newest last */
     size_t count, cap;
     size_t max_resolved;      /* resolved alerts kept in memory (older ones stay in the warehouse) */
+    size_t trim_at;           /* na__alert_store_trim counts again once count reaches this
+                                 (max_resolved + NA__ALERT_TRIM_SLACK: counting is O(alerts)) */
     na__idmap live;           /* fingerprint -> live (not resolved) alert, as a pointer */
+    na__idmap live_by_group;  /* "n:<node>" / "s:<site>" -> index into group_live */
+    struct na__group_live {
+        char *key;            /* owned; entries are never removed (one per node / site seen) */
+        size_t live;          /* live alerts of that node / site */
+    } *group_live;
+    size_t n_group_live, cap_group_live;
     na__silence *silences;    /* oldest first */
     size_t n_silences, cap_silences;
     na_time_ms silences_checked_at; /* the last tick: silences starting after it start now */
@@ -111,6 +122,8 @@ void na__alert_store_free(na__alert_store *s);
 /* Applies the alerting: section (history bound, grouping); call after init. */
 void na__alert_store_configure(na__alert_store *s, const na__alerting_config *cfg);
 na__alert *na__alert_find(const na__alert_store *s, const char *id);
+/* Live alerts of a node (by_site false) or a site; O(1). */
+size_t na__alert_live_in_group(const na__alert_store *s, bool by_site, const char *value);
 
 /*
  * Evaluates every rule on one analysis; raises, bumps and resolves alerts at time `now`.

@@ -1475,11 +1475,21 @@ static json_t *one_group(const na__alert_store *s, bool by_site, const char *val
     group g = {.key = key, .by = by_site ? "site" : "node", .value = value, .worst = 5};
     json_t *o = NULL;
 
+    /* One alert is one kind of evidence: a group needs two live alerts to be multi-modal. */
+    if (na__alert_live_in_group(s, by_site, value) < 2)
+        return NULL;
     snprintf(key, sizeof(key), "%s:%s", g.by, value);
     g.ids = json_array();
-    for (size_t i = 0; g.ids && i < s->count; i++) {
-        const na__alert *a = s->items[i];
-        const char *v = by_site ? a->site : a->node_id;
+    /* Live alerts only: walk the fingerprint index of live alerts rather than the whole
+     * history in memory (this runs for every alert change that goes to NATS). */
+    for (size_t i = 0; g.ids && i < s->live.cap; i++) {
+        const na__idmap_slot *slot = &s->live.slots[i];
+        const na__alert *a;
+        const char *v;
+        if (!slot->key || slot->dead)
+            continue;
+        a = (const na__alert *)(uintptr_t)slot->value;
+        v = by_site ? a->site : a->node_id;
         if (a->status != NA_ALERT_RESOLVED && v && strcmp(v, value) == 0)
             group_add(&g, a);
     }

@@ -671,6 +671,23 @@ int na__daemon_write_sites(na_warehouse *wh, const na_topology *topo, na_time_ms
                            na_error *err);
 na_time_ms na__daemon_topology_written_at(na__daemon *d);
 
+/* Ends a transaction the caller began (in_tx); failures are logged (the state in memory goes
+ * on, the warehouse misses that pass). */
+static void commit_or_log(na_warehouse *wh, bool in_tx, const char *what)
+{
+    na_error err;
+
+    if (!in_tx)
+        return;
+    na_error_clear(&err);
+    if (na_wh_commit(wh, &err)) {
+        char buf[600];
+        na_log(NA_LOG_ERROR, "warehouse: %s commit: %s", what,
+               na_error_format(&err, buf, sizeof(buf)));
+        na_wh_rollback(wh);
+    }
+}
+
 /* Consecutive deltas: one builder, one version and one warehouse observation each, one commit. */
 static void apply_deltas(na__daemon *d, na_warehouse *wh, na__ingest_item *items, size_t n)
 {
@@ -771,15 +788,8 @@ wh_error: {
             batch_clear_delta(&b);
         }
     }
-    if (in_tx) {
-        na_error_clear(&err);
-        if (na_wh_commit(wh, &err)) {
-            char buf[600];
-            na_log(NA_LOG_ERROR, "warehouse: delta batch commit: %s",
-                   na_error_format(&err, buf, sizeof(buf)));
-            na_wh_rollback(wh);
-        }
-    }
+    commit_or_log(wh, in_tx, "delta batch");
+    in_tx = false;
     if (!accepted)
         goto out;
     na_builder_set_version(bl, version);
@@ -880,6 +890,9 @@ wh_error: {
                                      (json_int_t)na_topology_link_count(next), "events", ops,
                                      "truncated", b.n_ev > TOPOLOGY_EVENT_MAX_OPS));
     }
+    /* The alerts these events change: one transaction for the pass, not one per alert. */
+    na_error_clear(&err);
+    in_tx = b.n_ev && na_wh_begin(wh, &err) == NA_OK;
     for (size_t e = 0; e < b.n_ev; e++) {
         const pending_event *pe = &b.ev[e];
         na__event ev;
@@ -903,6 +916,7 @@ wh_error: {
         }
         na__live_event(d, wh, &ev, na_time_now());
     }
+    commit_or_log(wh, in_tx, "alerts");
     goto out;
 oom:
     na_log(NA_LOG_ERROR, "out of memory applying deltas");
@@ -945,6 +959,7 @@ static void apply_metrics(na__daemon *d, na_warehouse *wh, na__ingest_item *it)
     const na__stream_msg *m = &it->msg;
     na_wh_sample *s = calloc(m->n_samples + 1, sizeof(*s));
     na_time_ms now = na_time_now();
+    bool in_tx;
     na_error err;
 
     if (!s)
@@ -962,6 +977,8 @@ static void apply_metrics(na__daemon *d, na_warehouse *wh, na__ingest_item *it)
         d->samples_stored += m->n_samples;
     }
     free(s);
+    na_error_clear(&err);
+    in_tx = m->n_samples && na_wh_begin(wh, &err) == NA_OK;
     for (size_t i = 0; i < m->n_samples; i++) {
         const na__stream_sample *x = &m->samples[i];
         na__event ev;
@@ -987,6 +1004,7 @@ static void apply_metrics(na__daemon *d, na_warehouse *wh, na__ingest_item *it)
         }
         na__live_event(d, wh, &ev, now);
     }
+    commit_or_log(wh, in_tx, "alerts");
 }
 
 bool na__live_drain(na__daemon *d, na_warehouse *wh)
