@@ -140,6 +140,7 @@ typedef struct na__daemon {
     na__http_server *http;
     pthread_key_t reader_key;            /* per-worker read-only warehouse handle */
     na_time_ms analytics_written_at;     /* engine only: newest observation of the analytics table */
+    na_time_ms node_metrics_at;          /* engine only: last per-node metric samples */
     na__text_cache topo_cache;           /* GET /topology?at= texts by version */
 
     /* Live ingest (daemon/live.c). The queue is guarded by `lock`: stream client threads

@@ -191,15 +191,16 @@ static const char *alert_event_name(const na__alert *a)
     }
 }
 
-/* NATS anomaly.alerts and alerts.multi_modal for one changed alert; the caller holds d->lock. */
-static void nats_alert_locked(na__daemon *d, const na__alert *a)
+/* NATS anomaly.alerts and alerts.multi_modal for one changed alert (aj: its API object);
+ * the caller holds d->lock. */
+static void nats_alert_locked(na__daemon *d, const na__alert *a, json_t *aj)
 {
     json_t *msg, *group;
     char *text, id[160];
 
-    if (!d->nats || a->silenced)
+    if (!d->nats || a->silenced || !aj)
         return;
-    msg = json_pack("{s:s, s:o}", "event", alert_event_name(a), "alert", na__alert_json(a));
+    msg = json_pack("{s:s, s:O}", "event", alert_event_name(a), "alert", aj);
     text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
     snprintf(id, sizeof(id), "alert:%s:%lld:%s", a->id, (long long)a->count,
              na__alert_status_name(a->status));
@@ -236,9 +237,9 @@ void na__live_alerts_changed(na__daemon *d, na_warehouse *wh, na__alert **change
     /* Rows and events are built under the lock: the alerts may change as soon as it drops. */
     na__daemon_write_alerts(wh, changed, n, now);
     for (size_t i = 0; i < n; i++) {
-        na__daemon_publish(d, "alert", changed[i]->node_id, changed[i]->severity,
-                           na__alert_json(changed[i]));
-        nats_alert_locked(d, changed[i]);
+        json_t *aj = na__alert_json(changed[i]);
+        nats_alert_locked(d, changed[i], aj);
+        na__daemon_publish(d, "alert", changed[i]->node_id, changed[i]->severity, aj);
     }
     pthread_mutex_unlock(&d->lock);
 }
