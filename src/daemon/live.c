@@ -210,13 +210,12 @@ static void nats_alert_locked(na__daemon *d, const na__alert *a, json_t *aj)
     json_decref(msg);
     group = na__alert_multi_modal(&d->alerts, a);
     if (group) {
-        json_t *g = json_object_get(group, "group") ? json_incref(group)
-                                                    : json_pack("{s:O}", "group", group);
-        json_t *key = json_object_get(json_object_get(g, "group"), "key");
+        /* {"group": <the AlertGroup object, with the alert_id that changed>} */
+        json_t *g = json_pack("{s:O}", "group", group);
+        const char *key = json_string_value(json_object_get(group, "group"));
         text = g ? json_dumps(g, JSON_COMPACT) : NULL;
-        snprintf(id, sizeof(id), "group:%s:%s:%lld", json_is_string(key) ? json_string_value(key)
-                                                                        : "?",
-                 a->id, (long long)a->updated_at);
+        snprintf(id, sizeof(id), "group:%s:%s:%lld:%s", key ? key : "?", a->id,
+                 (long long)a->count, na__alert_status_name(a->status));
         if (text)
             na__live_nats(d, "alerts.multi_modal", id, text, strlen(text));
         free(text);
