@@ -9,7 +9,10 @@
 - a silence on a node (POST /silences) made before its node_down: the alert is recorded with
   "silenced": true;
 - /status ingest counters add up, GET /alerts/groups and GET /alerts agree with the above.
-Needs no NATS. Set NETASSURE_KEEP_TMP=1 to keep the temp directory.
+With nats-server installed (else those checks are skipped visibly): every alert change that
+is not silenced is on anomaly.alerts exactly once, the silenced one is not, and the site group
+that holds a topology alert and a custom one is published on alerts.multi_modal.
+Set NETASSURE_KEEP_TMP=1 to keep the temp directory.
 """
 import json
 import os
@@ -49,8 +52,13 @@ def by_rule(items, rule, **match):
 def main():
     tmp = tempfile.mkdtemp(prefix="netassure-live-alerting-")
     keep = os.environ.get("NETASSURE_KEEP_TMP") == "1"
-    rep = d = None
+    rep = d = ns = None
     try:
+        if lt.have_nats_server():
+            ns = lt.NatsServer(tmp)
+            ns.start()
+        else:
+            note("SKIP the NATS checks: nats-server is not installed")
         topo = lt.make_topology(12, name="alerting")
         links = {ln["id"]: ln for ln in topo["links"]}
         site = {nd["id"]: nd["site"] for nd in topo["nodes"]}
@@ -79,7 +87,7 @@ def main():
 
         rep = lt.Replay(tmp, snap, [dfile], rate=4, raw=rawf)
         rep.start()
-        d = napi.Daemon(config=lt.daemon_config(rep.url, rules=RULES),
+        d = napi.Daemon(config=lt.daemon_config(rep.url, ns.url if ns else None, rules=RULES),
                         workdir=os.path.join(tmp, "d"))
         os.makedirs(d.workdir, exist_ok=True)
         d.start()
@@ -137,6 +145,25 @@ def main():
                                   (nd5[0]["alert_id"] if nd5 else "",)).fetchone()[0]
         check(n_rows >= 2, "n005's alert has its active and resolved versions in the warehouse",
               n_rows)
+        if ns:
+            msgs = lt.wait_status(d, lambda s: (s.get("nats") or {}).get("outbox") == 0, 30,
+                                  "NATS outbox drained") and lt.js_messages(ns.url)
+            lt.check_msg_ids_unique(msgs, "live alerting")
+            got, bad = lt.js_alert_changes(msgs)
+            check(not bad, "anomaly.alerts payloads parse", bad[:3])
+            want = {a["alert_id"] for a in items if not a.get("silenced")}
+            seen = {k[0] for k in got}
+            check(want <= seen, "every alert that is not silenced is on anomaly.alerts",
+                  sorted(want - seen))
+            check(not any(nd7 and k[0] == nd7[0]["alert_id"] for k in got),
+                  "the silenced alert is not on anomaly.alerts")
+            check(all(c == 1 for c in got.values()), "each alert change once on NATS",
+                  [k for k, c in got.items() if c != 1][:5])
+            mm = [json.loads(m["data"]) for m in msgs if m["subject"] == "alerts.multi_modal"]
+            check(any((x.get("group") or {}).get("group") == "site:s1" and
+                      len((x.get("group") or {}).get("evidence") or []) > 1 for x in mm),
+                  "alerts.multi_modal: site s1 with a topology and a custom alert",
+                  json.dumps(mm)[:500])
         d.stop()
         d = None
     except Exception:
@@ -149,6 +176,8 @@ def main():
                 pass
         if rep is not None:
             rep.stop()
+        if ns is not None:
+            ns.stop()
         if keep:
             note(f"kept {tmp}")
         else:
