@@ -629,6 +629,23 @@ class Daemon:
         return False
 
 
+def run_with_daemon(d, body, survived="daemon survived"):
+    """Starts d, runs body(d), stops d and checks it was still alive; False when it did not
+    start (recorded as a failure)."""
+    try:
+        d.start()
+    except RuntimeError as e:
+        check(False, "daemon starts", str(e))
+        return False
+    try:
+        body(d)
+    finally:
+        alive = d.alive()
+        d.stop()
+        check(alive, survived)
+    return True
+
+
 def wait_analysed(client, min_version=1, timeout=120, what=None):
     """Waits until /status says the topology version >= min_version has been analysed and
     analytics are idle; returns that /status body."""

@@ -32,17 +32,7 @@ def main():
                                   "watch": True, "interval": "1s"}], rules=rules, token=TOKEN,
                                 extra={"alerting": {"resolve_after": "10m",
                                                     "feedback": {"raise_factor": 2}}})
-    try:
-        d.start()
-    except RuntimeError as e:
-        check(False, "daemon starts", str(e))
-        return napi.finish("test_api_alert_manager")
-    try:
-        run(d)
-    finally:
-        alive = d.alive()
-        d.stop()
-        check(alive, "daemon survived")
+    napi.run_with_daemon(d, run)
     return napi.finish("test_api_alert_manager")
 
 

@@ -33,18 +33,9 @@ def main():
     d.config = napi.make_config([{"name": "fabric", "type": "file", "path": "clos-fabric.json",
                                   "watch": True, "interval": "1s"}], token=TOKEN,
                                 protect_reads=False)
-    try:
-        d.start()
-    except RuntimeError as e:
-        check(False, "daemon starts", str(e))
-        return napi.finish("test_api_bad_input")
     raw_5xx = []
-    try:
-        run(d, raw_5xx)
-    finally:
-        alive = d.alive()
-        d.stop()
-        check(alive, "daemon survived everything")
+    if not napi.run_with_daemon(d, lambda dd: run(dd, raw_5xx), "daemon survived everything"):
+        return napi.finish("test_api_bad_input")
     check(not raw_5xx, "no 5xx on raw requests", raw_5xx)
     protect_reads()
     return napi.finish("test_api_bad_input")

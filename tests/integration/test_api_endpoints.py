@@ -107,17 +107,7 @@ def main():
         {"name": "fabric", "type": "file", "path": "clos-fabric.json", "watch": True, "interval": "1s"},
         {"name": "europe", "type": "file", "path": "topology-snapshot.json", "watch": True,
          "interval": "1s"}])
-    try:
-        d.start()
-    except RuntimeError as e:
-        check(False, "daemon starts", str(e))
-        return napi.finish("test_api_endpoints")
-    try:
-        run(d)
-    finally:
-        alive = d.alive()
-        d.stop()
-        check(alive, "daemon still running at the end")
+    napi.run_with_daemon(d, run, "daemon still running at the end")
     return napi.finish("test_api_endpoints")
 
 

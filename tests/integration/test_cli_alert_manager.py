@@ -74,18 +74,8 @@ def main():
     napi.write_json_atomic(d.path("fabric.json"), fabric)
     d.config = napi.make_config([{"name": "fabric", "type": "file", "path": "fabric.json"}],
                                 token=TOKEN)
-    try:
-        d.start()
-    except RuntimeError as e:
-        check(False, "daemon starts", str(e))
-        return napi.finish("test_cli_alert_manager")
-    try:
-        run(d)
-    finally:
-        alive = d.alive()
-        d.stop()
-        check(alive, "daemon survived")
-    usage_errors()
+    if napi.run_with_daemon(d, run):
+        usage_errors()
     return napi.finish("test_cli_alert_manager")
 
 
