@@ -457,7 +457,7 @@ static void bench_point_in_time(const target *t, const opts *o)
         na_time_format_db(T0 + (na_time_ms)v * 60000, checked_s, sizeof(checked_s));
         for (size_t i = 0; i < d.nn; i++) {
             na_wh_value p[14];
-            char label[32];
+            char label[48];
             snprintf(label, sizeof(label), "r%zu-v%zu", i, v);
             p[0] = (na_wh_value){.type = NA_WH_TEXT, .v.s = d.node_id[i]};
             memcpy(p + 1, d.nodes[i].values, NODE_COLS * sizeof(*p));

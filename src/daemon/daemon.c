@@ -980,11 +980,16 @@ static void *engine_main(void *arg)
         }
 
         pthread_mutex_lock(&d->lock);
-        if (d->stop && !d->commands && !d->pending_result) {
+        /* Stop once the stream clients are gone and everything they queued was handled. */
+        if (d->stop && d->sources_stopped && !d->commands && !d->pending_result &&
+            d->ingest_count == 0) {
+            d->engine_gone = true;
+            pthread_cond_broadcast(&d->ingest_space);
             pthread_mutex_unlock(&d->lock);
             break;
         }
-        if (!d->commands && !d->pending_result && !d->stop && d->ingest_count == 0) {
+        if (!d->commands && !d->pending_result && d->ingest_count == 0 &&
+            !(d->stop && d->sources_stopped)) {
             clock_gettime(CLOCK_REALTIME, &until);
             until.tv_nsec += 200 * 1000000L;
             if (until.tv_nsec >= 1000000000L) {
@@ -1392,7 +1397,10 @@ out_stop:
     /* No more input, then the engine drains what was accepted and stops. */
     pthread_mutex_lock(&d->lock);
     d->stop = true;
+    if (!engine_started)
+        d->engine_gone = true; /* stream clients must not wait for room that never comes */
     pthread_cond_broadcast(&d->wake);
+    pthread_cond_broadcast(&d->ingest_space);
     pthread_mutex_unlock(&d->lock);
     na__live_stop_sources(d);
     if (signal_started) {

@@ -160,6 +160,8 @@ typedef struct na__daemon {
     char *stream_text;
     size_t stream_text_len;
     uint64_t stream_text_version;
+    bool sources_stopped;                /* stream clients joined: no more input (lock) */
+    bool engine_gone;                    /* the engine thread ended (lock) */
     bool no_http;                        /* `netassure ingest`: the engine without a server */
     uint64_t max_messages;               /* ingest: stop after this many (0: never) */
     struct na__analysis_bundle *prev_bundle; /* engine: the analysis before the newest */

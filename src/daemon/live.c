@@ -45,12 +45,16 @@ static void on_ws_message(const char *text, size_t len, void *ud)
     msg.received_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
     msg.received_at = (na_time_ms)(msg.received_ns / 1000000);
     pthread_mutex_lock(&d->lock);
-    while (d->ingest_count == d->ingest_cap && !d->stop) {
+    /* Even while stopping: the engine drains the queue until every source has stopped, so an
+     * accepted message is never dropped here (only if the engine is gone). */
+    while (d->ingest_count == d->ingest_cap && !d->engine_gone) {
         d->ingest_waits++;
         pthread_cond_wait(&d->ingest_space, &d->lock);
     }
-    if (d->stop) {
+    if (d->engine_gone) {
         pthread_mutex_unlock(&d->lock);
+        na_log(NA_LOG_WARN, "source %s: message seq %llu dropped: the engine has stopped",
+               d->cfg.sources[ls->index].name, (unsigned long long)msg.seq);
         na__stream_msg_free(&msg);
         return;
     }
@@ -126,9 +130,6 @@ int na__live_start(na__daemon *d, na_error *err)
 
 void na__live_stop_sources(na__daemon *d)
 {
-    pthread_mutex_lock(&d->lock);
-    pthread_cond_broadcast(&d->ingest_space); /* producers waiting for room see d->stop */
-    pthread_mutex_unlock(&d->lock);
     for (size_t i = 0; d->sources && i < d->cfg.n_sources; i++) {
         na__live_source *ls = d->sources[i].live;
         if (ls && ls->ws) {
@@ -136,6 +137,11 @@ void na__live_stop_sources(na__daemon *d)
             ls->ws = NULL;
         }
     }
+    /* No more input: the engine may finish once the queue is empty. */
+    pthread_mutex_lock(&d->lock);
+    d->sources_stopped = true;
+    pthread_cond_broadcast(&d->wake);
+    pthread_mutex_unlock(&d->lock);
 }
 
 void na__live_stop(na__daemon *d)
