@@ -79,7 +79,7 @@ static void script_arg(broker *b, const char *verb, const char *arg)
     line[strcspn(line, "\r\n")] = '\0';
     if (strncmp(line, "nats://127.0.0.1:", 17) != 0)
         fail_msg("%s printed '%s'", cmd, line);
-    snprintf(b->url, sizeof(b->url), "%s", line);
+    snprintf(b->url, sizeof(b->url), "%.127s", line);
     b->port = (int)strtol(line + 17, NULL, 10);
 }
 
