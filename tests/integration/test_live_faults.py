@@ -194,22 +194,38 @@ def fault_stream_server_killed(tmp):
         d.stop()
 
 
-# ---------------------------------------------------------------- (b)
+# ---------------------------------------------------------------- (b) and (c)
 
-def fault_nats_restart(tmp):
-    nats = lt.NatsServer(tmp)
-    topo = lt.make_topology(30)
-    n_deltas = 600
-    deltas, states = lt.toggle_deltas(topo, n_deltas, seed=12)
+def with_nats(tmp, n_nodes, n_deltas, seed, rate):
+    """A topology of n_nodes, n_deltas toggles, a replay of them and a nats-server (not
+    started yet); returns (nats, replay, deltas, states)."""
+    topo = lt.make_topology(n_nodes)
+    deltas, states = lt.toggle_deltas(topo, n_deltas, seed=seed)
     snap = lt.write_json(os.path.join(tmp, "snap.json"), topo)
     dfile = lt.write_json(os.path.join(tmp, "deltas.json"), deltas)
-    rep = lt.Replay(tmp, snap, [dfile], rate=100)
+    return lt.NatsServer(tmp), lt.Replay(tmp, snap, [dfile], rate=rate), deltas, states
+
+
+def start_with_nats(tmp, nats, rep):
+    """Starts nats-server, the replay and a daemon following it that publishes to NATS;
+    returns (nats url, daemon)."""
+    url = nats.start()
+    rep.start()
+    d = new_daemon(tmp, lt.daemon_config(rep.url, nats_url=url))
+    try:
+        d.start()
+    except Exception:
+        d.stop(expect_clean=False)
+        raise
+    return url, d
+
+
+def fault_nats_restart(tmp):
+    n_deltas = 600
+    nats, rep, deltas, states = with_nats(tmp, 30, n_deltas, seed=12, rate=100)
     d = None
     try:
-        url = nats.start()
-        rep.start()
-        d = new_daemon(tmp, lt.daemon_config(rep.url, nats_url=url))
-        d.start()
+        url, d = start_with_nats(tmp, nats, rep)
         if not lt.wait_status(d, lambda st: st["ingest"]["deltas_applied"] >= 150, 60,
                               "(b) 150 deltas applied"):
             return
@@ -270,21 +286,13 @@ def fault_nats_restart(tmp):
 # ---------------------------------------------------------------- (c)
 
 def fault_sigterm_under_load(tmp):
-    nats = lt.NatsServer(tmp)
-    topo = lt.make_topology(100)
     # Faster than the daemon applies them (a few thousand per second here): at the signal its
     # ingest queue holds a backlog, and what it accepted must still be written and published.
     n_deltas = 30000
-    deltas, states = lt.toggle_deltas(topo, n_deltas, seed=13)
-    snap = lt.write_json(os.path.join(tmp, "snap.json"), topo)
-    dfile = lt.write_json(os.path.join(tmp, "deltas.json"), deltas)
-    rep = lt.Replay(tmp, snap, [dfile], rate=10000)
+    nats, rep, deltas, states = with_nats(tmp, 100, n_deltas, seed=13, rate=10000)
     d = None
     try:
-        url = nats.start()
-        rep.start()
-        d = new_daemon(tmp, lt.daemon_config(rep.url, nats_url=url))
-        d.start()
+        url, d = start_with_nats(tmp, nats, rep)
         if not lt.wait_status(d, lambda st: st["ingest"]["deltas_applied"] >= 3000
                               and (st.get("nats") or {}).get("connected"), 60,
                               "(c) 3000 deltas applied, NATS connected"):
