@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+import uuid
 from datetime import datetime, timezone
 
 import jsonschema
@@ -627,6 +628,26 @@ class Daemon:
     def __exit__(self, *exc):
         self.stop()
         return False
+
+
+def psql(url, sql):
+    """Rows of one SQL statement through psql (-At: one line per row, '|' between columns)."""
+    env = dict(os.environ, PGTZ="UTC")
+    p = subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
+                       capture_output=True, text=True, timeout=120, env=env)
+    if p.returncode != 0:
+        raise RuntimeError(f"psql failed ({p.returncode}): {p.stderr.strip()[:500]}")
+    return [ln for ln in p.stdout.splitlines() if ln != ""]
+
+
+def fresh_pg_database(pg_url, prefix):
+    """CREATE DATABASE <prefix><random> on the server of pg_url; returns (its URL, a function
+    that drops it)."""
+    dbname = prefix + uuid.uuid4().hex[:12]
+    parts = urllib.parse.urlsplit(pg_url)
+    psql(pg_url, f"CREATE DATABASE {dbname}")
+    return (urllib.parse.urlunsplit(parts._replace(path="/" + dbname)),
+            lambda: psql(pg_url, f"DROP DATABASE IF EXISTS {dbname}"))
 
 
 def run_with_daemon(d, body, survived="daemon survived"):

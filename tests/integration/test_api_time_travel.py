@@ -20,7 +20,6 @@ import subprocess
 import sys
 import time
 import urllib.parse
-import uuid
 from datetime import timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -97,13 +96,7 @@ def sql_sets_sqlite(db, point):
         con.close()
 
 
-def psql(url, sql):
-    env = dict(os.environ, PGTZ="UTC")
-    p = subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
-                       capture_output=True, text=True, timeout=120, env=env)
-    if p.returncode != 0:
-        raise RuntimeError(f"psql failed ({p.returncode}): {p.stderr.strip()[:500]}")
-    return [ln for ln in p.stdout.splitlines() if ln != ""]
+psql = napi.psql
 
 
 def sql_sets_pg(url, point):
@@ -377,11 +370,8 @@ def main():
         print("SKIP (part): NETASSURE_PG_URL is not set; the PostgreSQL run of the time-travel "
               "test did not run", flush=True)
     else:
-        dbname = "netassure_tt_" + uuid.uuid4().hex[:12]
-        parts = urllib.parse.urlsplit(pg)
-        db_url = urllib.parse.urlunsplit(parts._replace(path="/" + dbname))
         try:
-            psql(pg, f"CREATE DATABASE {dbname}")
+            db_url, drop = napi.fresh_pg_database(pg, "netassure_tt_")
         except (RuntimeError, OSError) as e:
             check(False, "CREATE DATABASE on NETASSURE_PG_URL", str(e))
         else:
@@ -389,7 +379,7 @@ def main():
                 scenario("postgresql", warehouse=db_url, pg_url=db_url)
             finally:
                 try:
-                    psql(pg, f"DROP DATABASE IF EXISTS {dbname}")
+                    drop()
                 except (RuntimeError, OSError) as e:
                     check(False, "DROP DATABASE", str(e))
     return napi.finish("test_api_time_travel")
