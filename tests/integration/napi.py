@@ -650,13 +650,13 @@ def fresh_pg_database(pg_url, prefix):
             lambda: psql(pg_url, f"DROP DATABASE IF EXISTS {dbname}"))
 
 
-def run_with_daemon(d, body, survived="daemon survived"):
+def run_with_daemon(d, body, survived="daemon survived", starts="daemon starts"):
     """Starts d, runs body(d), stops d and checks it was still alive; False when it did not
-    start (recorded as a failure)."""
+    start (recorded as the failed check `starts`)."""
     try:
         d.start()
     except RuntimeError as e:
-        check(False, "daemon starts", str(e))
+        check(False, starts, str(e))
         return False
     try:
         body(d)

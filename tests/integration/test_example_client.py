@@ -43,15 +43,7 @@ def main():
         {"name": "fabric", "type": "file", "path": "clos-fabric.json", "watch": True, "interval": "1s"},
         {"name": "europe", "type": "file", "path": "topology-snapshot.json", "watch": True,
          "interval": "1s"}], token=TOKEN)
-    try:
-        d.start()
-    except RuntimeError as e:
-        check(False, "daemon starts", str(e))
-        return napi.finish("test_example_client")
-    try:
-        run(d)
-    finally:
-        d.stop()
+    napi.run_with_daemon(d, run)
     return napi.finish("test_example_client")
 
 

@@ -101,17 +101,8 @@ def fault_stream_server_killed(tmp):
 
         # Phase 2: the same files on the same port; the daemon reconnects by itself.
         replays.append(lt.Replay(tmp, snap, [dfile], port=port, rate=200))
-        end = time.monotonic() + 60
-        while True:
-            try:
-                replays[-1].start()
-                break
-            except RuntimeError as e:
-                if time.monotonic() > end:
-                    check(False, "(a) the replay restarts on the same port", str(e))
-                    return
-                note(f"(a) replay restart on port {port} failed, retrying: {str(e)[:200]}")
-                time.sleep(1)
+        if not start_on_port(replays[-1], "(a) the replay restarts on the same port"):
+            return
         if not lt.wait_status(d, lambda st: st["ingest"]["deltas_applied"] >= k1 + n_deltas,
                               120, f"(a) all {n_deltas} deltas applied after the restart"):
             return
@@ -163,16 +154,8 @@ def fault_stream_server_killed(tmp):
                        "(a) the daemon notices the second replay stopped")
         final = lt.write_json(os.path.join(tmp, "final.json"), lt.with_down(topo, states[n_deltas]))
         replays.append(lt.Replay(tmp, final, [], port=port, rate=200))
-        end = time.monotonic() + 60
-        while True:
-            try:
-                replays[-1].start()
-                break
-            except RuntimeError as e:
-                if time.monotonic() > end:
-                    check(False, "(a) the third replay starts on the same port", str(e))
-                    return
-                time.sleep(1)
+        if not start_on_port(replays[-1], "(a) the third replay starts on the same port"):
+            return
         if not lt.wait_status(d, lambda st: lt.counters(st).get("snapshots") == 3, 60,
                               "(a) the daemon takes the third snapshot"):
             return
@@ -192,6 +175,22 @@ def fault_stream_server_killed(tmp):
         for r in replays:
             r.kill()
         d.stop()
+
+
+def start_on_port(rep, what, timeout=60):
+    """Starts a replay on the port a killed one held (the kernel may need a moment to free
+    it), retrying for `timeout` s; False (a failed check) when it never starts."""
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            rep.start()
+            return True
+        except RuntimeError as e:
+            if time.monotonic() > end:
+                check(False, what, str(e))
+                return False
+            note(f"{what}: failed on port {rep.port}, retrying: {str(e)[:200]}")
+            time.sleep(1)
 
 
 # ---------------------------------------------------------------- (b) and (c)

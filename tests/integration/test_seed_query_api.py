@@ -40,15 +40,8 @@ def main():
         return napi.finish("test_seed_query_api")
     d = napi.Daemon(no_config=True)
     d.env = {"NETASSURE_DATA_DIR": d.data_dir}
-    try:
-        d.start()
-    except RuntimeError as e:
-        check(False, "`netassure serve` with no arguments starts and answers on 127.0.0.1:8080", str(e))
-        return napi.finish("test_seed_query_api")
-    try:
-        run(d)
-    finally:
-        d.stop()
+    napi.run_with_daemon(d, run, starts="`netassure serve` with no arguments starts and "
+                                        "answers on 127.0.0.1:8080")
     return napi.finish("test_seed_query_api")
 
 
