@@ -315,7 +315,13 @@ static void diff_events(na__daemon *d, na_warehouse *wh, const na_diff_result *d
         {NA_EV_NODE_ADDED, NA_EV_NODE_REMOVED, NA_EV_NODE_CHANGED},
         {NA_EV_LINK_ADDED, NA_EV_LINK_REMOVED, NA_EV_LINK_CHANGED}};
 
-    for (size_t i = 0; diff && i < diff->count; i++) {
+    /* At most two events per item: its status change and its other changes. */
+    na__event *evs = diff ? calloc(2 * diff->count + 1, sizeof(*evs)) : NULL;
+    size_t n = 0;
+
+    if (!evs)
+        return;
+    for (size_t i = 0; i < diff->count; i++) {
         const na_diff_item *it = &diff->items[i];
         na__event ev;
         size_t idx;
@@ -348,14 +354,16 @@ static void diff_events(na__daemon *d, na_warehouse *wh, const na_diff_result *d
                 bool down = strcmp(ch->after, "down") == 0;
                 ev.type = it->is_link ? (down ? NA_EV_LINK_DOWN : NA_EV_LINK_UP)
                                       : (down ? NA_EV_NODE_DOWN : NA_EV_NODE_UP);
-                na__live_event(d, wh, &ev, now);
+                evs[n++] = ev; /* "status" appears once per item */
             }
         }
         if (other) {
             ev.type = types[it->is_link][it->kind];
-            na__live_event(d, wh, &ev, now);
+            evs[n++] = ev;
         }
     }
+    na__live_events(d, wh, evs, n, now);
+    free(evs);
 }
 
 /* A new merged topology: warehouse observation, state, stream events, analysis request. */
@@ -649,11 +657,7 @@ static void process_analysis(na__daemon *d, na_warehouse *wh, na__analysis_bundl
         if (na__alert_analysis_events(prev ? &prev->a : NULL, &b->a,
                                       d->cfg.alerting.importance_jump, now, &evs, &n_evs))
             na_log(NA_LOG_ERROR, "analysis events: out of memory");
-        for (size_t i = 0; i < n_evs; i++) {
-            evs[i].version = na_topology_version(b->a.topo);
-            evs[i].origin = "analytics";
-            na__live_event(d, wh, &evs[i], now);
-        }
+        na__live_events(d, wh, evs, n_evs, now);
         free(evs);
     }
     na__bundle_unref(prev);
@@ -666,10 +670,11 @@ static void process_analysis(na__daemon *d, na_warehouse *wh, na__analysis_bundl
             na_log(NA_LOG_ERROR, "detector %s ran out of memory", d->cfg.detectors[i].type);
         if (n_found) {
             write_anomalies(wh, found, n_found);
+            na__event *evs = calloc(n_found, sizeof(*evs));
             for (size_t k = 0; k < n_found; k++) {
                 const na__anomaly *an = &found[k];
                 json_t *aj = na__anomaly_json(an);
-                na__event ev;
+                na__event *ev = evs ? &evs[k] : NULL;
                 if (d->nats && aj) {
                     json_t *msg = json_pack("{s:O}", "anomaly", aj);
                     char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL, id[64];
@@ -681,23 +686,29 @@ static void process_analysis(na__daemon *d, na_warehouse *wh, na__analysis_bundl
                 }
                 na__daemon_publish(d, "anomaly", an->n_node_ids ? an->node_ids[0] : NULL, NULL,
                                    aj);
-                memset(&ev, 0, sizeof(ev));
-                ev.type = NA_EV_ANOMALY;
-                ev.node_id = an->n_node_ids ? an->node_ids[0] : NULL;
-                ev.detector = an->detector;
-                ev.anomaly_id = an->id;
-                ev.value = an->score;
-                ev.previous = NAN;
-                ev.version = na_topology_version(b->a.topo);
-                ev.at = an->detected_at;
-                ev.origin = "detector";
-                if (ev.node_id) {
+                if (!ev)
+                    continue;
+                ev->type = NA_EV_ANOMALY;
+                ev->node_id = an->n_node_ids ? an->node_ids[0] : NULL;
+                ev->detector = an->detector;
+                ev->anomaly_id = an->id;
+                ev->value = an->score;
+                ev->previous = NAN;
+                ev->version = na_topology_version(b->a.topo);
+                ev->at = an->detected_at;
+                ev->origin = "detector";
+                if (ev->node_id) {
                     size_t idx;
-                    if (na_topology_find_node(b->a.topo, ev.node_id, &idx) == NA_OK)
-                        ev.site = na_topology_node(b->a.topo, idx)->site;
+                    if (na_topology_find_node(b->a.topo, ev->node_id, &idx) == NA_OK)
+                        ev->site = na_topology_node(b->a.topo, idx)->site;
                 }
-                na__live_event(d, wh, &ev, now);
             }
+            if (evs)
+                na__live_events(d, wh, evs, n_found, now);
+            else
+                na_log(NA_LOG_ERROR, "detector %s: out of memory for the anomalies' events",
+                       d->cfg.detectors[i].type);
+            free(evs);
             na_log(NA_LOG_INFO, "detector %s: %zu anomalies", d->cfg.detectors[i].type, n_found);
             add_anomalies(d, found, n_found);
         }

@@ -182,8 +182,9 @@ void na__live_stop_sources(na__daemon *d);
 void na__live_stop(na__daemon *d);
 /* Engine: handles every queued stream message; true when there were any. */
 bool na__live_drain(na__daemon *d, na_warehouse *wh);
-/* Engine: one event through the alert manager, changed alerts written and published. */
-void na__live_event(na__daemon *d, na_warehouse *wh, const na__event *ev, na_time_ms now);
+/* Engine: several events in order, their alert writes in one transaction. */
+void na__live_events(na__daemon *d, na_warehouse *wh, const na__event *evs, size_t n,
+                     na_time_ms now);
 /* Engine: alerts that changed (from any rule): warehouse rows, /stream, NATS. Takes d->lock. */
 void na__live_alerts_changed(na__daemon *d, na_warehouse *wh, na__alert **changed, size_t n,
                              na_time_ms now);

@@ -30,9 +30,8 @@ static void on_ws_message(const char *text, size_t len, void *ud)
     na__daemon *d = ls->d;
     na__stream_msg msg;
     na__stream_verdict v;
-    struct timespec ts;
 
-    clock_gettime(CLOCK_REALTIME, &ts);
+    /* The consumer stamps received_ns / received_at before it parses. */
     v = na__stream_consume(&ls->consumer, text, len, &msg);
     if (v == NA_STREAM_RESYNC) {
         na_log(NA_LOG_WARN, "source %s: seq gap, asking for a fresh snapshot",
@@ -42,8 +41,6 @@ static void on_ws_message(const char *text, size_t len, void *ud)
     }
     if (v != NA_STREAM_APPLY)
         return;
-    msg.received_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-    msg.received_at = (na_time_ms)(msg.received_ns / 1000000);
     pthread_mutex_lock(&d->lock);
     /* Even while stopping: the engine drains the queue until every source has stopped, so an
      * accepted message is never dropped here (only if the engine is gone). */
@@ -249,7 +246,8 @@ void na__live_alerts_changed(na__daemon *d, na_warehouse *wh, na__alert **change
     pthread_mutex_unlock(&d->lock);
 }
 
-void na__live_event(na__daemon *d, na_warehouse *wh, const na__event *ev, na_time_ms now)
+/* One event through the alert manager; changed alerts written and published. */
+static void live_event(na__daemon *d, na_warehouse *wh, const na__event *ev, na_time_ms now)
 {
     na__alert **changed = NULL;
     size_t n = 0;
@@ -260,6 +258,24 @@ void na__live_event(na__daemon *d, na_warehouse *wh, const na__event *ev, na_tim
     pthread_mutex_unlock(&d->lock);
     na__live_alerts_changed(d, wh, changed, n, now);
     free(changed);
+}
+
+static void commit_or_log(na_warehouse *wh, bool in_tx, const char *what);
+
+void na__live_events(na__daemon *d, na_warehouse *wh, const na__event *evs, size_t n,
+                     na_time_ms now)
+{
+    na_error err;
+    bool in_tx;
+
+    if (n == 0)
+        return;
+    /* The alerts these events change: one transaction, not one commit per alert. */
+    na_error_clear(&err);
+    in_tx = na_wh_begin(wh, &err) == NA_OK;
+    for (size_t i = 0; i < n; i++)
+        live_event(d, wh, &evs[i], now);
+    commit_or_log(wh, in_tx, "alerts");
 }
 
 void na__live_tick(na__daemon *d, na_warehouse *wh, na_time_ms now)
@@ -698,6 +714,7 @@ static void commit_or_log(na_warehouse *wh, bool in_tx, const char *what)
 static void apply_deltas(na__daemon *d, na_warehouse *wh, na__ingest_item *items, size_t n)
 {
     na_topology *cur = d->topo ? na_topology_ref(d->topo) : NULL, *next = NULL;
+    na__event *evs = NULL;
     delta_batch b;
     bool *ok = calloc(n + 1, sizeof(bool));
     na_builder *bl = NULL;
@@ -896,37 +913,36 @@ wh_error: {
                                      (json_int_t)na_topology_link_count(next), "events", ops,
                                      "truncated", b.n_ev > TOPOLOGY_EVENT_MAX_OPS));
     }
-    /* The alerts these events change: one transaction for the pass, not one per alert. */
-    na_error_clear(&err);
-    in_tx = b.n_ev && na_wh_begin(wh, &err) == NA_OK;
+    evs = calloc(b.n_ev + 1, sizeof(*evs));
+    if (!evs)
+        goto oom;
     for (size_t e = 0; e < b.n_ev; e++) {
         const pending_event *pe = &b.ev[e];
-        na__event ev;
+        na__event *ev = &evs[e];
         size_t idx;
-        memset(&ev, 0, sizeof(ev));
-        ev.type = pe->type;
-        ev.node_id = pe->node_id;
-        ev.link_id = pe->link_id;
-        ev.source = pe->source;
-        ev.target = pe->target;
-        ev.origin = d->cfg.sources[items[pe->item].source].name;
-        ev.value = NAN;
-        ev.previous = NAN;
-        ev.version = pe->version;
-        ev.at = pe->at;
-        ev.received_ns = pe->received_ns;
+        ev->type = pe->type;
+        ev->node_id = pe->node_id;
+        ev->link_id = pe->link_id;
+        ev->source = pe->source;
+        ev->target = pe->target;
+        ev->origin = d->cfg.sources[items[pe->item].source].name;
+        ev->value = NAN;
+        ev->previous = NAN;
+        ev->version = pe->version;
+        ev->at = pe->at;
+        ev->received_ns = pe->received_ns;
         {
             const char *site_of = pe->node_id ? pe->node_id : pe->source;
             if (site_of && na_topology_find_node(next, site_of, &idx) == NA_OK)
-                ev.site = na_topology_node(next, idx)->site;
+                ev->site = na_topology_node(next, idx)->site;
         }
-        na__live_event(d, wh, &ev, na_time_now());
     }
-    commit_or_log(wh, in_tx, "alerts");
+    na__live_events(d, wh, evs, b.n_ev, na_time_now());
     goto out;
 oom:
     na_log(NA_LOG_ERROR, "out of memory applying deltas");
 out:
+    free(evs);
     na_builder_free(bl);
     batch_free(&b);
     free(ok);
@@ -965,7 +981,7 @@ static void apply_metrics(na__daemon *d, na_warehouse *wh, na__ingest_item *it)
     const na__stream_msg *m = &it->msg;
     na_wh_sample *s = calloc(m->n_samples + 1, sizeof(*s));
     na_time_ms now = na_time_now();
-    bool in_tx;
+    na__event *evs;
     na_error err;
 
     if (!s)
@@ -983,34 +999,34 @@ static void apply_metrics(na__daemon *d, na_warehouse *wh, na__ingest_item *it)
         d->samples_stored += m->n_samples;
     }
     free(s);
-    na_error_clear(&err);
-    in_tx = m->n_samples && na_wh_begin(wh, &err) == NA_OK;
+    evs = calloc(m->n_samples + 1, sizeof(*evs));
+    if (!evs)
+        return;
     for (size_t i = 0; i < m->n_samples; i++) {
         const na__stream_sample *x = &m->samples[i];
-        na__event ev;
-        memset(&ev, 0, sizeof(ev));
-        ev.type = NA_EV_METRIC;
-        ev.node_id = x->node_id;
-        ev.link_id = x->link_id;
-        ev.metric = x->name;
-        ev.value = x->value;
-        ev.previous = NAN;
-        ev.at = x->at;
-        ev.origin = d->cfg.sources[it->source].name;
-        ev.received_ns = m->received_ns;
+        na__event *ev = &evs[i];
+        ev->type = NA_EV_METRIC;
+        ev->node_id = x->node_id;
+        ev->link_id = x->link_id;
+        ev->metric = x->name;
+        ev->value = x->value;
+        ev->previous = NAN;
+        ev->at = x->at;
+        ev->origin = d->cfg.sources[it->source].name;
+        ev->received_ns = m->received_ns;
         if (d->topo) {
             size_t idx;
             if (x->node_id && na_topology_find_node(d->topo, x->node_id, &idx) == NA_OK) {
-                ev.site = na_topology_node(d->topo, idx)->site;
+                ev->site = na_topology_node(d->topo, idx)->site;
             } else if (x->link_id && na_topology_find_link(d->topo, x->link_id, &idx) == NA_OK) {
                 const na_link *l = na_topology_link(d->topo, idx);
-                ev.source = l->source;
-                ev.target = l->target;
+                ev->source = l->source;
+                ev->target = l->target;
             }
         }
-        na__live_event(d, wh, &ev, now);
     }
-    commit_or_log(wh, in_tx, "alerts");
+    na__live_events(d, wh, evs, m->n_samples, now);
+    free(evs);
 }
 
 bool na__live_drain(na__daemon *d, na_warehouse *wh)
