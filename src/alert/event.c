@@ -117,3 +117,23 @@ json_t *na__event_json(const na__event *e)
     }
     return o;
 }
+
+/* The lookup of na__event_matches: the event and room for a made text ("at"). */
+typedef struct match_ctx {
+    const na__event *ev;
+    char buf[48];
+} match_ctx;
+
+static void match_lookup(void *ud, size_t i, na__expr_value *out)
+{
+    match_ctx *m = ud;
+
+    na__event_field(m->ev, i, out, m->buf, sizeof(m->buf));
+}
+
+bool na__event_matches(const na__expr *x, const na__event *e)
+{
+    match_ctx m = {.ev = e};
+
+    return na__expr_eval(x, match_lookup, &m);
+}

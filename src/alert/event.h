@@ -69,5 +69,7 @@ extern const char *const na__event_fields[];
 /* Member i of na__event_json's object as an expression value (NA_XV_NULL when left out);
  * `buf` (at least 40 bytes) holds text made for it ("at"), strings else point into e. */
 void na__event_field(const na__event *e, size_t i, na__expr_value *out, char *buf, size_t len);
+/* True when expression x (parsed with na__event_fields) holds for event e. */
+bool na__event_matches(const na__expr *x, const na__event *e);
 
 #endif

@@ -39,7 +39,6 @@ struct na__expr {
     xnode *nodes;
     size_t n, cap;
     int32_t root;
-    size_t n_fields;
     char *strings;            /* decoded string literals; never longer than the text */
 };
 
@@ -512,7 +511,6 @@ int na__expr_parse(const char *text, size_t len, const char *const *fields, na__
     e->cap = len + 1 < NA_EXPR_MAX_NODES ? len + 1 : NA_EXPR_MAX_NODES;
     e->nodes = calloc(e->cap, sizeof(*e->nodes));
     e->strings = malloc(len + 1);
-    e->n_fields = nf;
     if (!e->nodes || !e->strings) {
         na__expr_free(e);
         return na_error_set(err, NA_ENOMEM, "out of memory");

@@ -204,15 +204,15 @@ static const char *tuning_kind_name(na__tuning_kind k)
     return k == NA_TUNING_SUPPRESSION ? "suppression" : "raised_threshold";
 }
 
-/* The API object of a tuning; `threshold` is the effective one (NaN: none). */
-static json_t *tuning_json(const na__tuning *t, double threshold)
+/* The API object of a tuning (its threshold: the effective one, NaN when none). */
+static json_t *tuning_json(const na__tuning *t)
 {
     return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I}",
                      "tuning_id", t->id, "rule", t->rule, "node_id", na_json_str(t->node_id),
                      "kind", tuning_kind_name(t->kind), "factor",
                      t->kind == NA_TUNING_RAISED_THRESHOLD ? json_real(t->factor) : json_null(),
                      "threshold",
-                     t->kind == NA_TUNING_RAISED_THRESHOLD ? na_json_real(threshold)
+                     t->kind == NA_TUNING_RAISED_THRESHOLD ? na_json_real(t->threshold)
                                                            : json_null(),
                      "created_at", na__time_json(t->created_at), "updated_at",
                      na__time_json(t->updated_at), "expires_at",
@@ -229,7 +229,7 @@ json_t *na__alert_tunings_json(const na__alert_store *s, na_time_ms now)
         const na__tuning *t = &s->tunings[i];
         if (!tuning_in_force(t, now))
             continue;
-        if (json_array_append_new(arr, tuning_json(t, t->threshold))) {
+        if (json_array_append_new(arr, tuning_json(t))) {
             json_decref(arr);
             return NULL;
         }
@@ -242,6 +242,14 @@ static void tuning_remove_at(na__alert_store *s, size_t i)
     tuning_clear(&s->tunings[i]);
     memmove(&s->tunings[i], &s->tunings[i + 1], (s->n_tunings - i - 1) * sizeof(*s->tunings));
     s->n_tunings--;
+}
+
+/* Every tuning of (rule, node): undone. */
+static void tunings_remove(na__alert_store *s, const char *rule, const char *node_id)
+{
+    for (size_t i = s->n_tunings; i-- > 0;)
+        if (strcmp(s->tunings[i].rule, rule) == 0 && same(s->tunings[i].node_id, node_id))
+            tuning_remove_at(s, i);
 }
 
 static na__tuning *tuning_add(na__alert_store *s)
@@ -272,9 +280,7 @@ json_t *na__alert_feedback(na__alert_store *s, const na__rule_config *rules, siz
 
     if (!is_false_positive) {
         /* Confirmed: whatever earlier false positives did to (rule, node) is undone. */
-        for (size_t i = s->n_tunings; i-- > 0;)
-            if (strcmp(s->tunings[i].rule, a->rule) == 0 && same(s->tunings[i].node_id, a->node_id))
-                tuning_remove_at(s, i);
+        tunings_remove(s, a->rule, a->node_id);
         return NULL;
     }
     nn = dup_or_null(notes);
@@ -287,9 +293,7 @@ json_t *na__alert_feedback(na__alert_store *s, const na__rule_config *rules, siz
     t = find_tuning(s, a->rule, a->node_id, now);
     if (!t) {
         /* An expired one of the same (rule, node) gives way to the new one. */
-        for (size_t i = s->n_tunings; i-- > 0;)
-            if (strcmp(s->tunings[i].rule, a->rule) == 0 && same(s->tunings[i].node_id, a->node_id))
-                tuning_remove_at(s, i);
+        tunings_remove(s, a->rule, a->node_id);
         t = tuning_add(s);
         if (!t) {
             free(nn);
@@ -325,7 +329,7 @@ json_t *na__alert_feedback(na__alert_store *s, const na__rule_config *rules, siz
     t->notes = nn;
     free(t->alert_id);
     t->alert_id = aid;
-    return tuning_json(t, t->threshold);
+    return tuning_json(t);
 }
 
 int na__alert_tuning_delete(na__alert_store *s, const char *id, na_time_ms now, json_t **out,
@@ -336,7 +340,7 @@ int na__alert_tuning_delete(na__alert_store *s, const char *id, na_time_ms now, 
     for (size_t i = 0; i < s->n_tunings; i++) {
         if (strcmp(s->tunings[i].id, id) != 0)
             continue;
-        *out = tuning_json(&s->tunings[i], s->tunings[i].threshold);
+        *out = tuning_json(&s->tunings[i]);
         if (!*out)
             return na_error_set(err, NA_ENOMEM, "out of memory");
         tuning_remove_at(s, i);
@@ -1019,19 +1023,6 @@ static int metric_sample(na__alert_store *s, const na__rule_config *r, const na_
     return raise_hold(s, r, h, ev, now, c);
 }
 
-/* Looks fields up for a custom rule's expression. */
-typedef struct field_ctx {
-    const na__event *ev;
-    char buf[48];
-} field_ctx;
-
-static void lookup_field(void *ud, size_t i, na__expr_value *out)
-{
-    field_ctx *f = ud;
-
-    na__event_field(f->ev, i, out, f->buf, sizeof(f->buf));
-}
-
 int na__alert_on_event(na__alert_store *s, const na__rule_config *rules, size_t n_rules,
                        const na__event *ev, na_time_ms now, na__alert ***changed,
                        size_t *n_changed)
@@ -1089,8 +1080,7 @@ int na__alert_on_event(na__alert_store *s, const na__rule_config *rules, size_t 
             }
             break;
         case NA_RULE_CUSTOM: {
-            field_ctx f = {.ev = ev};
-            if (r->expr && na__expr_eval(r->expr, lookup_field, &f)) {
+            if (r->expr && na__event_matches(r->expr, ev)) {
                 snprintf(amsg, sizeof(amsg), "%s: %s", r->name, msg);
                 q.message = amsg;
                 q.evidence = "custom";
@@ -1517,11 +1507,6 @@ json_t *na__alert_multi_modal(const na__alert_store *s, const na__alert *a)
 #define SILENCE_PREFIX "silence/"
 #define TUNING_PREFIX "tuning/"
 
-static json_t *tuning_stored_json(const na__tuning *t)
-{
-    return tuning_json(t, t->threshold);
-}
-
 static int tuning_from_json(const json_t *o, na__tuning *t)
 {
     const char *id = json_string_value(json_object_get(o, "tuning_id"));
@@ -1603,7 +1588,7 @@ int na__alert_store_save(const na__alert_store *s, na_warehouse *wh, na_time_ms 
     for (size_t i = 0; i < n; i++) {
         bool sil = i < s->n_silences;
         json_t *o = sil ? silence_stored_json(&s->silences[i])
-                        : tuning_stored_json(&s->tunings[i - s->n_silences]);
+                        : tuning_json(&s->tunings[i - s->n_silences]);
         const char *id = sil ? s->silences[i].id : s->tunings[i - s->n_silences].id;
         size_t len = strlen(id) + 16;
         texts[k] = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
@@ -1710,7 +1695,7 @@ static int restore_cb(const na_wh_version *v, void *ud)
                 *slot = t;
             }
         } else {
-            if (json_array_append_new(r->tunings, tuning_json(&t, t.threshold)))
+            if (json_array_append_new(r->tunings, tuning_json(&t)))
                 r->rc = NA_ENOMEM;
             tuning_clear(&t);
         }
