@@ -48,23 +48,6 @@ static void resync(dry_run *dr)
 
 /* ---- what a message would change ------------------------------------------------------- */
 
-static const char *op_name(const na_delta_op *op)
-{
-    static const char *const names[] = {"node_add", "node_remove", "node_update",
-                                        "link_add", "link_remove", "link_update"};
-    bool node = op->kind == NA_DELTA_NODE_UPDATE;
-    na_status st = node ? op->node.status : op->link.status;
-
-    /* Status-only updates read as the shorthand the producer most likely sent. */
-    if ((op->kind == NA_DELTA_NODE_UPDATE || op->kind == NA_DELTA_LINK_UPDATE) &&
-        op->fields == NA_FIELD_STATUS && st != NA_STATUS_UNKNOWN) {
-        if (node)
-            return st == NA_STATUS_DOWN ? "node_down" : "node_up";
-        return st == NA_STATUS_DOWN ? "link_down" : "link_up";
-    }
-    return names[op->kind];
-}
-
 /* "label, capacity, status=down" for an update; empty otherwise. */
 static void op_fields(const na_delta_op *op, char *buf, size_t len)
 {
@@ -105,14 +88,15 @@ static void print_delta(const na__stream_msg *m)
         printf("seq %" PRIu64 ": no operations\n", m->seq);
     for (size_t i = 0; i < n; i++) {
         const na_delta_op *op = na_delta_get(m->delta, i);
+        const char *name = na__stream_op_name(op);
         char fields[200];
         op_fields(op, fields, sizeof(fields));
         if (op->kind <= NA_DELTA_NODE_UPDATE)
-            printf("seq %" PRIu64 ": %s %s%s\n", m->seq, op_name(op), op->node.id, fields);
+            printf("seq %" PRIu64 ": %s %s%s\n", m->seq, name, op->node.id, fields);
         else if (op->link.id)
-            printf("seq %" PRIu64 ": %s %s%s\n", m->seq, op_name(op), op->link.id, fields);
+            printf("seq %" PRIu64 ": %s %s%s\n", m->seq, name, op->link.id, fields);
         else
-            printf("seq %" PRIu64 ": %s %s--%s%s\n", m->seq, op_name(op), op->link.source,
+            printf("seq %" PRIu64 ": %s %s--%s%s\n", m->seq, name, op->link.source,
                    op->link.target, fields);
     }
 }

@@ -467,26 +467,33 @@ static const char *shorthand(const na_delta_op *op)
     bool node = op->kind == NA_DELTA_NODE_UPDATE;
     na_status st = node ? op->node.status : op->link.status;
 
-    if (op->fields != NA_FIELD_STATUS || st == NA_STATUS_UNKNOWN)
+    if ((op->kind != NA_DELTA_NODE_UPDATE && op->kind != NA_DELTA_LINK_UPDATE) ||
+        op->fields != NA_FIELD_STATUS || st == NA_STATUS_UNKNOWN)
         return NULL;
     if (node)
         return st == NA_STATUS_DOWN ? "node_down" : "node_up";
     return st == NA_STATUS_DOWN ? "link_down" : "link_up";
 }
 
-static void jw_op(na__jw *w, const na_delta_op *op)
+const char *na__stream_op_name(const na_delta_op *op)
 {
     static const char *const names[] = {"node_add", "node_remove", "node_update",
                                         "link_add", "link_remove", "link_update"};
+    const char *name = shorthand(op);
+
+    return name ? name : names[op->kind];
+}
+
+static void jw_op(na__jw *w, const na_delta_op *op)
+{
     bool update = op->kind == NA_DELTA_NODE_UPDATE || op->kind == NA_DELTA_LINK_UPDATE;
     bool node = op->kind <= NA_DELTA_NODE_UPDATE;
-    const char *name = update ? shorthand(op) : NULL;
-    bool identity_only = name != NULL || op->kind == NA_DELTA_NODE_REMOVE ||
+    bool identity_only = shorthand(op) != NULL || op->kind == NA_DELTA_NODE_REMOVE ||
                          op->kind == NA_DELTA_LINK_REMOVE;
 
     na__jw_next(w);
     na__jw_open(w, '{');
-    na__jw_kv_str(w, "op", name ? name : names[op->kind]);
+    na__jw_kv_str(w, "op", na__stream_op_name(op));
     na__jw_key(w, node ? "node" : "link");
     na__jw_open(w, '{');
     if (node) {

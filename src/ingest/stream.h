@@ -78,6 +78,9 @@ int na__stream_parse(const char *text, size_t len, na__stream_msg *out, na_error
  */
 char *na__stream_snapshot_text(const na_topology *t, uint64_t seq, size_t *len);
 char *na__stream_delta_text(const na_delta *d, uint64_t seq, size_t *len);
+/* The op name the stream writes for op: the node_down / node_up / link_down / link_up
+ * shorthand for an update of the status alone, else node_add ... link_update. Static text. */
+const char *na__stream_op_name(const na_delta_op *op);
 char *na__stream_metrics_text(const na__stream_sample *s, size_t n, na_time_ms at, size_t *len);
 
 /* What a consumer saw; every message lands in exactly one of the outcome counters
