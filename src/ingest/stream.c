@@ -665,10 +665,8 @@ na__stream_verdict na__stream_consume(na__stream_consumer *sc, const char *text,
             bad = "unknown-type";
             break;
         }
-        if (verdict == NA_STREAM_APPLY) {
-            sc->c.applied++;
+        if (verdict == NA_STREAM_APPLY)
             sc->c.unknown_fields += m.unknown_fields;
-        }
     }
     if (bad) {
         nth = sc->c.malformed + sc->c.unknown_types;
@@ -724,4 +722,6 @@ void na__stream_consumer_counters(na__stream_consumer *sc, na__stream_counters *
     pthread_mutex_lock(&sc->lock);
     *out = sc->c;
     pthread_mutex_unlock(&sc->lock);
+    /* Every snapshot, delta and metrics message counted is one that was handed on. */
+    out->applied = out->snapshots + out->deltas + out->metrics;
 }

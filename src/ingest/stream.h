@@ -87,7 +87,8 @@ char *na__stream_metrics_text(const na__stream_sample *s, size_t n, na_time_ms a
  * (applied + stale + waiting + unknown_types + malformed == messages). */
 typedef struct na__stream_counters {
     uint64_t messages, bytes;
-    uint64_t applied;           /* snapshots + deltas + metrics handed on */
+    uint64_t applied;           /* snapshots + deltas + metrics handed on (filled in by
+                                   na__stream_consumer_counters, not kept) */
     uint64_t snapshots, deltas, metrics, samples;
     uint64_t stale;             /* delta with seq <= the last applied */
     uint64_t waiting;           /* deltas before the first snapshot, or while resyncing */
