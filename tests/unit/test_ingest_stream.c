@@ -304,13 +304,14 @@ static void test_parse_unknown_type(void **state)
 static void test_parse_malformed(void **state)
 {
     (void)state;
-    parse_fails("", NA_EPARSE, "");
-    parse_fails("not json", NA_EPARSE, "");
-    parse_fails("{\"type\":\"delta\",\"seq\":1,\"ops\":[]", NA_EPARSE, "");
+    parse_fails("", NA_EPARSE, "expected near end of file");
+    parse_fails("not json", NA_EPARSE, "expected near 'not'");
+    parse_fails("{\"type\":\"delta\",\"seq\":1,\"ops\":[]", NA_EPARSE, "'}' expected");
     parse_fails("[{\"type\":\"delta\",\"seq\":1,\"ops\":[]}]", NA_EPARSE, "expected a message object");
     parse_fails("{}", NA_EPARSE, "type: missing");
     parse_fails("{\"type\":3}", NA_EPARSE, "type: expected a string, got an integer");
-    parse_fails("{\"type\":\"delta\",\"type\":\"delta\",\"seq\":1,\"ops\":[]}", NA_EPARSE, "");
+    parse_fails("{\"type\":\"delta\",\"type\":\"delta\",\"seq\":1,\"ops\":[]}", NA_EPARSE,
+                "duplicate object key");
     /* seq */
     parse_fails("{\"type\":\"snapshot\",\"nodes\":[]}", NA_EPARSE, "seq: missing");
     parse_fails("{\"type\":\"delta\",\"ops\":[]}", NA_EPARSE, "seq: missing");
