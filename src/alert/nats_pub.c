@@ -232,15 +232,18 @@ static void resend_locked(na__nats_pub *p, pub_msg *m, size_t idx, bool retry)
  */
 static void resend_window_locked(na__nats_pub *p)
 {
-    for (size_t i = 0; i < p->sent_hi; i++) {
-        pub_msg *m = ring_at(p, i);
-        if (m->state == MSG_SENT) {
-            m->state = MSG_UNSENT;
-            p->inflight--;
-            p->st.retries++;
-        }
-    }
+    for (size_t i = 0; i < p->sent_hi; i++)
+        resend_locked(p, ring_at(p, i), i, true);
     p->cursor = 0;
+}
+
+/* The message left the outbox's work (acknowledged, sent on core NATS, or dropped): its
+ * in-flight slot is free (mu held). */
+static void mark_done_locked(na__nats_pub *p, pub_msg *m)
+{
+    if (m->state == MSG_SENT)
+        p->inflight--;
+    m->state = MSG_DONE;
 }
 
 /* Doubles the ring, up to capacity (mu held). Returns false on ENOMEM or at capacity. */
@@ -510,9 +513,7 @@ static void on_ack(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     if (!m || m->state == MSG_DONE) {
         /* An ack for a message acknowledged before (a resend) or dropped meanwhile. */
     } else if (ok) {
-        if (m->state == MSG_SENT)
-            p->inflight--;
-        m->state = MSG_DONE;
+        mark_done_locked(p, m);
         p->st.published++;
         pop_done_locked(p);
     } else {
@@ -523,9 +524,7 @@ static void on_ack(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
             resend_locked(p, m, idx, true);
             p->setup_gen++; /* the stream may be gone: check it before sending again */
         } else if (++m->error_acks >= MAX_ERROR_ACKS) {
-            if (m->state == MSG_SENT)
-                p->inflight--;
-            m->state = MSG_DONE;
+            mark_done_locked(p, m);
             p->st.dropped++;
             pop_done_locked(p);
         } else {
@@ -841,9 +840,7 @@ static size_t finish_batch_locked(na__nats_pub *p, pub_msg **batch, const natsSt
         if (find_locked(p, m->seq, &idx) != m || m->state == MSG_DONE)
             continue;
         if (status[i] == NATS_OK || permanent_failure(status[i])) {
-            if (m->state == MSG_SENT)
-                p->inflight--;
-            m->state = MSG_DONE;
+            mark_done_locked(p, m);
             if (status[i] == NATS_OK) {
                 p->st.published++;
             } else {
