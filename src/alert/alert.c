@@ -291,6 +291,7 @@ static int raise_finding(na__alert_store *s, const na__rule_config *r, finding *
 {
     char fp[600];
     na__alert *a;
+    json_t *details;
 
     /* A suppression from operator feedback: the condition is not raised (an alert already
      * open for it resolves, as for any condition that no longer holds). */
@@ -306,30 +307,40 @@ static int raise_finding(na__alert_store *s, const na__rule_config *r, finding *
         json_decref(f->details);
         return NA_OK;
     }
-    a = calloc(1, sizeof(*a));
+    details = f->details ? f->details : json_object();
+    if (details)
+        json_object_set_new(details, "evidence", json_string(condition_evidence(r->type)));
+    return na__alert_open(s, r, fp, f->node_id, f->site, f->message,
+                          condition_evidence(r->type), -1, details, now, c);
+}
+
+int na__alert_open(na__alert_store *s, const na__rule_config *r, const char *fingerprint,
+                   const char *node_id, const char *site, const char *message,
+                   const char *evidence, int event_type, json_t *details, na_time_ms now,
+                   na__alert_changes *c)
+{
+    na__alert *a = calloc(1, sizeof(*a));
+
     if (!a) {
-        json_decref(f->details);
+        json_decref(details);
         return NA_ENOMEM;
     }
     na__random_id(a->id);
     a->rule = strdup(r->name);
-    a->fingerprint = strdup(fp);
-    a->node_id = f->node_id ? strdup(f->node_id) : NULL;
-    a->site = f->site ? strdup(f->site) : NULL;
+    a->fingerprint = strdup(fingerprint);
+    a->node_id = node_id ? strdup(node_id) : NULL;
+    a->site = site ? strdup(site) : NULL;
     snprintf(a->severity, sizeof(a->severity), "%s", r->severity);
     a->status = NA_ALERT_ACTIVE;
-    a->message = strdup(f->message);
-    a->created_at = a->updated_at = now;
+    a->message = strdup(message);
+    a->created_at = a->updated_at = a->last_seen = now;
     a->count = 1;
-    a->details = f->details ? f->details : json_object();
+    a->details = details ? details : json_object();
     a->seen = true;
-    a->event_type = -1;
-    a->last_seen = now;
-    snprintf(a->evidence, sizeof(a->evidence), "%s", condition_evidence(r->type));
-    if (a->details)
-        json_object_set_new(a->details, "evidence", json_string(a->evidence));
-    if (!a->rule || !a->fingerprint || !a->message || (f->node_id && !a->node_id) ||
-        (f->site && !a->site) || !a->details || na__alert_store_push(s, a)) {
+    a->event_type = event_type;
+    snprintf(a->evidence, sizeof(a->evidence), "%s", evidence);
+    if (!a->rule || !a->fingerprint || !a->message || (node_id && !a->node_id) ||
+        (site && !a->site) || !a->details || na__alert_store_push(s, a)) {
         na__alert_free(a);
         return NA_ENOMEM;
     }

@@ -252,6 +252,12 @@ typedef struct na__alert_changes {
 
 /* Adds a to the list once (realloc'd; entries already there are kept). 0 or NA_ENOMEM. */
 int na__alert_note_change(na__alert_changes *c, na__alert *a);
+/* Opens a new live alert of rule r (active, count 1) and takes `details` (NULL: {}); the
+ * silences apply and it is noted as changed. On NA_ENOMEM everything is freed. */
+int na__alert_open(na__alert_store *s, const na__rule_config *r, const char *fingerprint,
+                   const char *node_id, const char *site, const char *message,
+                   const char *evidence, int event_type, json_t *details, na_time_ms now,
+                   na__alert_changes *c);
 void na__alert_free(na__alert *a);
 /* Frees the silences, tunings and metric holds of a store (manager.c; store_free calls it). */
 void na__alert_manager_free(na__alert_store *s);

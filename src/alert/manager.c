@@ -849,30 +849,11 @@ static int raise_event(na__alert_store *s, const raise_req *q, na_time_ms now,
         a->event_type = (int)q->ev->type;
         return na__alert_note_change(c, a);
     }
-    a = calloc(1, sizeof(*a));
-    if (!a)
+    d = event_details(q, NULL);
+    if (!d)
         return NA_ENOMEM;
-    na__random_id(a->id);
-    a->rule = strdup(q->r->name);
-    a->fingerprint = strdup(q->fingerprint);
-    a->node_id = dup_or_null(q->node_id);
-    a->site = dup_or_null(q->site);
-    snprintf(a->severity, sizeof(a->severity), "%s", q->r->severity);
-    a->status = NA_ALERT_ACTIVE;
-    a->message = strdup(q->message);
-    a->created_at = a->updated_at = a->last_seen = now;
-    a->count = 1;
-    a->event_type = (int)q->ev->type;
-    snprintf(a->evidence, sizeof(a->evidence), "%s", q->evidence);
-    a->details = event_details(q, NULL);
-    if (!a->rule || !a->fingerprint || !a->message || (q->node_id && !a->node_id) ||
-        (q->site && !a->site) || !a->details || na__alert_store_push(s, a)) {
-        na__alert_free(a);
-        return NA_ENOMEM;
-    }
-    if (s->n_silences)
-        na__alert_apply_silences(s, a, now);
-    return na__alert_note_change(c, a);
+    return na__alert_open(s, q->r, q->fingerprint, q->node_id, q->site, q->message, q->evidence,
+                          (int)q->ev->type, d, now, c);
 }
 
 static int resolve_live(na__alert_store *s, na__alert *a, na_time_ms now, na__alert_changes *c)
