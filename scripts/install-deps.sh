@@ -10,10 +10,12 @@ set -eu
 BUILD_PKGS="build-essential cmake pkg-config
   libigraph-dev libjansson-dev libyaml-dev libxml2-dev
   libopenblas-dev liblapacke-dev
-  libwebsockets-dev libsqlite3-dev libpq-dev libnats-dev"
+  libwebsockets-dev libsqlite3-dev libpq-dev libnats-dev
+  libsnmp-dev libmaxminddb-dev"
 TEST_PKGS="clang libclang-rt-14-dev libfuzzer-14-dev libcmocka-dev
   python3 python3-networkx python3-numpy python3-scipy python3-igraph
-  python3-jsonschema python3-requests postgresql nats-server python3-websocket"
+  python3-jsonschema python3-requests postgresql nats-server python3-websocket
+  snmp snmpd snmpsim lldpd"
 BENCH_PKGS="wrk nginx-light sqlite3"
 
 pkgs=$BUILD_PKGS
