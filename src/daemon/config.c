@@ -7,6 +7,7 @@
  * line and column.
  */
 #include "daemon/config.h"
+#include "io/json_conf.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -163,33 +164,6 @@ static json_t *yaml_to_json(const char *text, size_t len, const char *origin, na
 }
 
 /* ---- small parsers ------------------------------------------------------------------------ */
-
-int na__parse_duration(const char *s, int64_t *ms)
-{
-    char *end;
-    double v, mult = 1000.0;
-
-    errno = 0;
-    v = strtod(s, &end);
-    if (errno || end == s || !isfinite(v) || v < 0)
-        return NA_EINVAL;
-    if (strcmp(end, "ms") == 0)
-        mult = 1.0;
-    else if (strcmp(end, "s") == 0 || *end == '\0')
-        mult = 1000.0;
-    else if (strcmp(end, "m") == 0)
-        mult = 60e3;
-    else if (strcmp(end, "h") == 0)
-        mult = 3600e3;
-    else if (strcmp(end, "d") == 0)
-        mult = 86400e3;
-    else
-        return NA_EINVAL;
-    if (v * mult > 9e15)
-        return NA_EINVAL;
-    *ms = (int64_t)(v * mult);
-    return NA_OK;
-}
 
 int na__parse_listen(const char *s, char *host, size_t host_len, int *port)
 {
@@ -388,117 +362,6 @@ fail:
 
 /* ---- reading the tree --------------------------------------------------------------------- */
 
-static char *dup_str(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
-/* A string setting; absent -> def. NA_EINVAL when present and not a string (numbers are
- * accepted as their text, so `port: 8080` style values work). */
-static int get_str(const json_t *obj, const char *key, const char *path, const char *def,
-                   char **out, na_error *err)
-{
-    json_t *v = json_object_get(obj, key);
-    char num[64];
-
-    if (!v || json_is_null(v)) {
-        *out = dup_str(def);
-        return (def && !*out) ? NA_ENOMEM : NA_OK;
-    }
-    if (json_is_integer(v)) {
-        snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        *out = strdup(num);
-    } else if (json_is_string(v)) {
-        *out = strdup(json_string_value(v));
-    } else {
-        return na_error_set(err, NA_EINVAL, "%s%s: expected a string", path, key);
-    }
-    return *out ? NA_OK : NA_ENOMEM;
-}
-
-static int get_bool(const json_t *obj, const char *key, const char *path, bool def, bool *out,
-                    na_error *err)
-{
-    json_t *v = json_object_get(obj, key);
-
-    if (!v || json_is_null(v)) {
-        *out = def;
-        return NA_OK;
-    }
-    if (!json_is_boolean(v))
-        return na_error_set(err, NA_EINVAL, "%s%s: expected true or false", path, key);
-    *out = json_is_true(v);
-    return NA_OK;
-}
-
-static int get_num(const json_t *obj, const char *key, const char *path, double def, double lo,
-                   double hi, double *out, na_error *err)
-{
-    json_t *v = json_object_get(obj, key);
-
-    if (!v || json_is_null(v)) {
-        *out = def;
-        return NA_OK;
-    }
-    if (!json_is_number(v) || json_number_value(v) < lo || json_number_value(v) > hi)
-        return na_error_set(err, NA_EINVAL, "%s%s: expected a number from %g to %g", path, key,
-                            lo, hi);
-    *out = json_number_value(v);
-    return NA_OK;
-}
-
-static int get_duration(const json_t *obj, const char *key, const char *path, int64_t def,
-                        int64_t *out, na_error *err)
-{
-    json_t *v = json_object_get(obj, key);
-    char buf[64];
-
-    if (!v || json_is_null(v)) {
-        *out = def;
-        return NA_OK;
-    }
-    if (json_is_integer(v) && json_integer_value(v) >= 0) {
-        *out = (int64_t)json_integer_value(v) * 1000;
-        return NA_OK;
-    }
-    if (json_is_string(v) && json_string_length(v) < sizeof(buf)) {
-        snprintf(buf, sizeof(buf), "%s", json_string_value(v));
-        if (na__parse_duration(buf, out) == NA_OK)
-            return NA_OK;
-    }
-    return na_error_set(err, NA_EINVAL, "%s%s: expected a duration such as 500ms, 30s, 5m, 2h "
-                                        "or 7d", path, key);
-}
-
-/* Rejects members not in `known` (a NULL-terminated list), so typos do not pass silently. */
-static int check_keys(const json_t *obj, const char *path, const char *const *known,
-                      na_error *err)
-{
-    const char *key;
-    json_t *v;
-
-    json_object_foreach((json_t *)obj, key, v) {
-        size_t i;
-        for (i = 0; known[i]; i++)
-            if (strcmp(key, known[i]) == 0)
-                break;
-        if (!known[i]) {
-            char list[400] = "";
-            size_t used = 0;
-            for (size_t j = 0; known[j] && used < sizeof(list) - 1; j++) {
-                int w = snprintf(list + used, sizeof(list) - used, "%s%s", j ? ", " : "",
-                                 known[j]);
-                if (w < 0)
-                    break;
-                used += (size_t)w;
-            }
-            return na_error_set(err, NA_EINVAL, "%s%s: unknown setting (known: %s)", path, key,
-                                list);
-        }
-    }
-    return NA_OK;
-}
-
 static const char *const severities[] = {"critical", "major", "minor", "warning", "info", NULL};
 
 static int read_sources(const json_t *arr, const char *base_dir, na__daemon_config *cfg,
@@ -523,9 +386,9 @@ static int read_sources(const json_t *arr, const char *base_dir, na__daemon_conf
         snprintf(path, sizeof(path), "sources[%zu].", i);
         if (!json_is_object(s))
             return na_error_set(err, NA_EINVAL, "sources[%zu]: expected a mapping", i);
-        if ((rc = check_keys(s, path, known, err)) ||
-            (rc = get_str(s, "type", path, "file", &src->type, err)) ||
-            (rc = get_str(s, "name", path, NULL, &src->name, err)))
+        if ((rc = na__jconf_keys(s, path, known, err)) ||
+            (rc = na__jconf_str(s, "type", path, "file", &src->type, err)) ||
+            (rc = na__jconf_str(s, "name", path, NULL, &src->name, err)))
             return rc;
         if (!src->name) {
             char def[32];
@@ -536,8 +399,8 @@ static int read_sources(const json_t *arr, const char *base_dir, na__daemon_conf
         }
         if (strcmp(src->type, "ws") == 0) {
             /* A topology stream: the client reconnects by itself, no watching. */
-            if ((rc = get_str(s, "url", path, NULL, &src->url, err)) ||
-                (rc = get_str(s, "token", path, NULL, &src->token, err)))
+            if ((rc = na__jconf_str(s, "url", path, NULL, &src->url, err)) ||
+                (rc = na__jconf_str(s, "token", path, NULL, &src->token, err)))
                 return rc;
             if (!src->url || (strncmp(src->url, "ws://", 5) != 0 &&
                               strncmp(src->url, "wss://", 6) != 0))
@@ -551,9 +414,9 @@ static int read_sources(const json_t *arr, const char *base_dir, na__daemon_conf
         if (strcmp(src->type, "file") != 0)
             return na_error_set(err, NA_EINVAL, "%stype: unknown source type '%s' (known: "
                                                 "file, ws)", path, src->type);
-        if ((rc = get_str(s, "path", path, NULL, &rel, err)) ||
-            (rc = get_bool(s, "watch", path, true, &src->watch, err)) ||
-            (rc = get_duration(s, "interval", path, 1000, &src->interval_ms, err))) {
+        if ((rc = na__jconf_str(s, "path", path, NULL, &rel, err)) ||
+            (rc = na__jconf_bool(s, "watch", path, true, &src->watch, err)) ||
+            (rc = na__jconf_duration(s, "interval", path, 1000, &src->interval_ms, err))) {
             free(rel);
             return rc;
         }
@@ -591,12 +454,12 @@ static int read_nats(const json_t *n, na__nats_config *nc, na_error *err)
         return NA_OK;
     if (!json_is_object(n))
         return na_error_set(err, NA_EINVAL, "nats: expected a mapping");
-    if ((rc = check_keys(n, "nats.", known, err)) ||
-        (rc = get_str(n, "url", "nats.", NULL, &nc->url, err)) ||
-        (rc = get_str(n, "jetstream", "nats.", "auto", &nc->jetstream, err)) ||
-        (rc = get_str(n, "stream", "nats.", "NETASSURE", &nc->stream, err)) ||
-        (rc = get_str(n, "subject_prefix", "nats.", "", &nc->subject_prefix, err)) ||
-        (rc = get_num(n, "outbox", "nats.", 100000, 16, 100000000, &outbox, err)))
+    if ((rc = na__jconf_keys(n, "nats.", known, err)) ||
+        (rc = na__jconf_str(n, "url", "nats.", NULL, &nc->url, err)) ||
+        (rc = na__jconf_str(n, "jetstream", "nats.", "auto", &nc->jetstream, err)) ||
+        (rc = na__jconf_str(n, "stream", "nats.", "NETASSURE", &nc->stream, err)) ||
+        (rc = na__jconf_str(n, "subject_prefix", "nats.", "", &nc->subject_prefix, err)) ||
+        (rc = na__jconf_num(n, "outbox", "nats.", 100000, 16, 100000000, &outbox, err)))
         return rc;
     nc->outbox = (size_t)outbox;
     if (!nc->url || (strncmp(nc->url, "nats://", 7) != 0 && strncmp(nc->url, "tls://", 6) != 0))
@@ -632,11 +495,11 @@ static int read_alerting(const json_t *al, na__alerting_config *ac, na_error *er
         return NA_OK;
     if (!json_is_object(al))
         return na_error_set(err, NA_EINVAL, "alerting: expected a mapping");
-    if ((rc = check_keys(al, "alerting.", known, err)) ||
-        (rc = get_duration(al, "resolve_after", "alerting.", ac->resolve_after_ms,
+    if ((rc = na__jconf_keys(al, "alerting.", known, err)) ||
+        (rc = na__jconf_duration(al, "resolve_after", "alerting.", ac->resolve_after_ms,
                            &ac->resolve_after_ms, err)) ||
-        (rc = get_num(al, "max_history", "alerting.", 10000, 0, 10000000, &max_history, err)) ||
-        (rc = get_num(al, "importance_jump", "alerting.", 0.1, 1e-9, 1e6, &ac->importance_jump,
+        (rc = na__jconf_num(al, "max_history", "alerting.", 10000, 0, 10000000, &max_history, err)) ||
+        (rc = na__jconf_num(al, "importance_jump", "alerting.", 0.1, 1e-9, 1e6, &ac->importance_jump,
                       err)))
         return rc;
     ac->max_history = (size_t)max_history;
@@ -645,10 +508,10 @@ static int read_alerting(const json_t *al, na__alerting_config *ac, na_error *er
     if (fb) {
         if (!json_is_object(fb))
             return na_error_set(err, NA_EINVAL, "alerting.feedback: expected a mapping");
-        if ((rc = check_keys(fb, "alerting.feedback.", fb_known, err)) ||
-            (rc = get_num(fb, "raise_factor", "alerting.feedback.", 1.5, 1.000001, 1000,
+        if ((rc = na__jconf_keys(fb, "alerting.feedback.", fb_known, err)) ||
+            (rc = na__jconf_num(fb, "raise_factor", "alerting.feedback.", 1.5, 1.000001, 1000,
                           &ac->raise_factor, err)) ||
-            (rc = get_duration(fb, "suppress_for", "alerting.feedback.", ac->suppress_for_ms,
+            (rc = na__jconf_duration(fb, "suppress_for", "alerting.feedback.", ac->suppress_for_ms,
                                &ac->suppress_for_ms, err)))
             return rc;
     }
@@ -746,7 +609,7 @@ static int read_event_rule(const json_t *r, const char *path, na__rule_config *r
         rule->type == NA_RULE_LINK_DOWN || rule->type == NA_RULE_IMPORTANCE ||
         rule->type == NA_RULE_REDUNDANCY)
         return NA_OK;
-    if ((rc = get_duration(r, "resolve_after", path, ac->resolve_after_ms,
+    if ((rc = na__jconf_duration(r, "resolve_after", path, ac->resolve_after_ms,
                            &rule->resolve_after_ms, err)))
         return rc;
     if (rule->resolve_after_ms < 1000)
@@ -758,9 +621,9 @@ static int read_event_rule(const json_t *r, const char *path, na__rule_config *r
             return read_on(json_object_get(r, "on"), path, &rule->on, err);
         return NA_OK;
     case NA_RULE_METRIC_THRESHOLD:
-        if ((rc = get_str(r, "metric", path, NULL, &rule->metric, err)) ||
-            (rc = get_str(r, "op", path, ">", &op, err)) ||
-            (rc = get_duration(r, "for", path, 0, &rule->for_ms, err)))
+        if ((rc = na__jconf_str(r, "metric", path, NULL, &rule->metric, err)) ||
+            (rc = na__jconf_str(r, "op", path, ">", &op, err)) ||
+            (rc = na__jconf_duration(r, "for", path, 0, &rule->for_ms, err)))
             goto out_op;
         if (!rule->metric || !rule->metric[0]) {
             rc = na_error_set(err, NA_EINVAL, "%smetric: required (the sample name, e.g. "
@@ -787,7 +650,7 @@ static int read_event_rule(const json_t *r, const char *path, na__rule_config *r
         return rc;
     case NA_RULE_CUSTOM: {
         na_error xerr;
-        if ((rc = get_str(r, "expr", path, NULL, &rule->expr_text, err)))
+        if ((rc = na__jconf_str(r, "expr", path, NULL, &rule->expr_text, err)))
             return rc;
         if (!rule->expr_text || !rule->expr_text[0])
             return na_error_set(err, NA_EINVAL, "%sexpr: required (an expression over event "
@@ -843,8 +706,8 @@ static int read_rules(const json_t *arr, na__daemon_config *cfg, na_error *err)
         snprintf(path, sizeof(path), "alert_rules[%zu].", i);
         if (!json_is_object(r))
             return na_error_set(err, NA_EINVAL, "alert_rules[%zu]: expected a mapping", i);
-        if ((rc = check_keys(r, path, known, err)) ||
-            (rc = get_str(r, "type", path, NULL, &type, err)))
+        if ((rc = na__jconf_keys(r, path, known, err)) ||
+            (rc = na__jconf_str(r, "type", path, NULL, &type, err)))
             return rc;
         for (t = 0; type && t < sizeof(types) / sizeof(types[0]); t++)
             if (strcmp(type, types[t].name) == 0)
@@ -863,9 +726,9 @@ static int read_rules(const json_t *arr, na__daemon_config *cfg, na_error *err)
         rule->raise_factor = cfg->alerting.raise_factor;
         rule->suppress_for_ms = cfg->alerting.suppress_for_ms;
         rule->resolve_after_ms = cfg->alerting.resolve_after_ms;
-        if ((rc = get_str(r, "name", path, types[t].name, &rule->name, err)) ||
-            (rc = get_str(r, "severity", path, "warning", &rule->severity, err)) ||
-            (rc = get_num(r, "threshold", path, types[t].def_threshold, -1e12, 1e12,
+        if ((rc = na__jconf_str(r, "name", path, types[t].name, &rule->name, err)) ||
+            (rc = na__jconf_str(r, "severity", path, "warning", &rule->severity, err)) ||
+            (rc = na__jconf_num(r, "threshold", path, types[t].def_threshold, -1e12, 1e12,
                           &rule->threshold, err)))
             return rc;
         for (sv = 0; severities[sv]; sv++)
@@ -908,9 +771,9 @@ static int read_detectors(const json_t *arr, na__daemon_config *cfg, na_error *e
         snprintf(path, sizeof(path), "detectors[%zu].", i);
         if (!json_is_object(d))
             return na_error_set(err, NA_EINVAL, "detectors[%zu]: expected a mapping", i);
-        if ((rc = check_keys(d, path, known, err)) ||
-            (rc = get_str(d, "type", path, NULL, &det->type, err)) ||
-            (rc = get_num(d, "threshold", path, 3.5, 0, 1e6, &det->threshold, err)))
+        if ((rc = na__jconf_keys(d, path, known, err)) ||
+            (rc = na__jconf_str(d, "type", path, NULL, &det->type, err)) ||
+            (rc = na__jconf_num(d, "threshold", path, 3.5, 0, 1e6, &det->threshold, err)))
             return rc;
         if (!det->type || strcmp(det->type, "importance_outlier") != 0)
             return na_error_set(err, NA_EINVAL, "%stype: expected importance_outlier", path);
@@ -936,18 +799,18 @@ static int read_config(const json_t *root, const char *base_dir, na__daemon_conf
     double threads = 0, max_body = 0;
     int rc;
 
-    if ((rc = check_keys(root, "", known, err)))
+    if ((rc = na__jconf_keys(root, "", known, err)))
         return rc;
-    if ((rc = get_str(root, "listen", "", "127.0.0.1:8080", &listen, err)))
+    if ((rc = na__jconf_str(root, "listen", "", "127.0.0.1:8080", &listen, err)))
         return rc;
     rc = na__parse_listen(listen, cfg->listen_host, sizeof(cfg->listen_host), &cfg->listen_port);
     free(listen);
     if (rc)
         return na_error_set(err, NA_EINVAL, "listen: expected HOST:PORT, e.g. 127.0.0.1:8080");
-    if ((rc = get_str(root, "data_dir", "", env_dir && *env_dir ? env_dir : "netassure-data",
+    if ((rc = na__jconf_str(root, "data_dir", "", env_dir && *env_dir ? env_dir : "netassure-data",
                       &cfg->data_dir, err)) ||
-        (rc = get_str(root, "warehouse", "", "sqlite", &cfg->warehouse, err)) ||
-        (rc = get_str(root, "log_level", "", "info", &level, err)))
+        (rc = na__jconf_str(root, "warehouse", "", "sqlite", &cfg->warehouse, err)) ||
+        (rc = na__jconf_str(root, "log_level", "", "info", &level, err)))
         return rc;
     rc = na_log_parse_level(level, &cfg->log_level);
     free(level);
@@ -956,10 +819,10 @@ static int read_config(const json_t *root, const char *base_dir, na__daemon_conf
     if (api) {
         if (!json_is_object(api))
             return na_error_set(err, NA_EINVAL, "api: expected a mapping");
-        if ((rc = check_keys(api, "api.", api_known, err)) ||
-            (rc = get_str(api, "token", "api.", NULL, &cfg->api_token, err)) ||
-            (rc = get_bool(api, "protect_reads", "api.", false, &cfg->protect_reads, err)) ||
-            (rc = get_num(api, "max_body", "api.", 1 << 20, 1024, 256 << 20, &max_body, err)))
+        if ((rc = na__jconf_keys(api, "api.", api_known, err)) ||
+            (rc = na__jconf_str(api, "token", "api.", NULL, &cfg->api_token, err)) ||
+            (rc = na__jconf_bool(api, "protect_reads", "api.", false, &cfg->protect_reads, err)) ||
+            (rc = na__jconf_num(api, "max_body", "api.", 1 << 20, 1024, 256 << 20, &max_body, err)))
             return rc;
         cfg->max_body = (size_t)max_body;
         if (cfg->api_token && strlen(cfg->api_token) < 8)
@@ -968,9 +831,9 @@ static int read_config(const json_t *root, const char *base_dir, na__daemon_conf
     if (an) {
         if (!json_is_object(an))
             return na_error_set(err, NA_EINVAL, "analytics: expected a mapping");
-        if ((rc = check_keys(an, "analytics.", an_known, err)) ||
-            (rc = get_num(an, "threads", "analytics.", 0, 0, 1024, &threads, err)) ||
-            (rc = get_duration(an, "min_interval", "analytics.", cfg->analytics_min_interval_ms,
+        if ((rc = na__jconf_keys(an, "analytics.", an_known, err)) ||
+            (rc = na__jconf_num(an, "threads", "analytics.", 0, 0, 1024, &threads, err)) ||
+            (rc = na__jconf_duration(an, "min_interval", "analytics.", cfg->analytics_min_interval_ms,
                                &cfg->analytics_min_interval_ms, err)))
             return rc;
         cfg->analytics_threads = (unsigned)threads;
@@ -995,13 +858,13 @@ static int read_config(const json_t *root, const char *base_dir, na__daemon_conf
     if (ret) {
         if (!json_is_object(ret))
             return na_error_set(err, NA_EINVAL, "retention: expected a mapping");
-        if ((rc = check_keys(ret, "retention.", ret_known, err)) ||
-            (rc = get_duration(ret, "metrics_downsample_after", "retention.",
+        if ((rc = na__jconf_keys(ret, "retention.", ret_known, err)) ||
+            (rc = na__jconf_duration(ret, "metrics_downsample_after", "retention.",
                                cfg->retention.downsample_after_ms,
                                &cfg->retention.downsample_after_ms, err)) ||
-            (rc = get_duration(ret, "metrics_step", "retention.", cfg->retention.step_ms,
+            (rc = na__jconf_duration(ret, "metrics_step", "retention.", cfg->retention.step_ms,
                                &cfg->retention.step_ms, err)) ||
-            (rc = get_duration(ret, "metrics_keep", "retention.", cfg->retention.keep_ms,
+            (rc = na__jconf_duration(ret, "metrics_keep", "retention.", cfg->retention.keep_ms,
                                &cfg->retention.keep_ms, err)))
             return rc;
         if (cfg->retention.step_ms < 1000)
@@ -1013,8 +876,8 @@ static int read_config(const json_t *root, const char *base_dir, na__daemon_conf
         double q = 0;
         if (ing && !json_is_object(ing))
             return na_error_set(err, NA_EINVAL, "ingest: expected a mapping");
-        if (ing && ((rc = check_keys(ing, "ingest.", ing_known, err)) ||
-                    (rc = get_num(ing, "queue", "ingest.", 65536, 16, 16777216, &q, err))))
+        if (ing && ((rc = na__jconf_keys(ing, "ingest.", ing_known, err)) ||
+                    (rc = na__jconf_num(ing, "queue", "ingest.", 65536, 16, 16777216, &q, err))))
             return rc;
         cfg->ingest_queue = ing ? (size_t)q : 65536;
     }

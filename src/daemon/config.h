@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "io/json_conf.h"
 #include "netassure/common.h"
 #include "netassure/warehouse.h"
 
@@ -130,8 +131,6 @@ void na__config_free_sources(na__daemon_config *cfg);
 
 /* "127.0.0.1:8080", "[::1]:8080", ":8080", "8080" -> host, port. Returns 0 or NA_EINVAL. */
 int na__parse_listen(const char *s, char *host, size_t host_len, int *port);
-/* "500ms", "1s", "5m", "2h", "7d", or plain seconds -> milliseconds. 0 or NA_EINVAL. */
-int na__parse_duration(const char *s, int64_t *ms);
 /* True for 127.0.0.0/8, ::1 and "localhost". */
 bool na__host_is_loopback(const char *host);
 
