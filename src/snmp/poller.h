@@ -57,6 +57,14 @@ void na__snmp_config_free(na_snmp_config *cfg);
 int na__snmp_config_parse(const json_t *snmp, const json_t *sites, const char *base_dir,
                           na_snmp_config *cfg, na_error *err);
 
+/* The credentials entry named `name` (NULL: the first); NULL when there is none. */
+const na_snmp_credentials *na__snmp_config_creds(const na_snmp_config *cfg, const char *name);
+/* Checks one credentials entry (community / user, protocol names, password lengths); the error
+ * starts with `path`. */
+int na__snmp_credentials_check(const na_snmp_credentials *c, const char *path, na_error *err);
+/* "noAuthNoPriv", "authNoPriv", "authPriv" (any case). 0 or NA_EINVAL. */
+int na__snmp_parse_level(const char *s, na_snmp_seclevel *out);
+
 typedef struct na_snmp_poller na_snmp_poller;
 
 /* Checks credentials, opens the geolocation. `cfg` must outlive the poller. Caller owns *out. */
@@ -85,6 +93,12 @@ typedef struct na_snmp_poll_result {
  */
 int na__snmp_poller_run(na_snmp_poller *p, na_time_ms now, bool force, const volatile int *stop,
                         na_snmp_poll_result *out, na_error *err);
+
+/* The `poll --json` document: {"devices": [...], "links": [...], "stubs": [...], "summary"}
+ * (docs/snmp.md). net may be NULL. New reference. */
+json_t *na__snmp_poll_json(na_snmp_device *const *devs, size_t n, const na_snmp_network *net);
+/* The links array of a network (new reference); *stubs gets the stubs array (new reference). */
+json_t *na__snmp_network_json(const na_snmp_network *net, json_t **stubs);
 
 /* When the next device is due (for the daemon's sleep). */
 na_time_ms na__snmp_poller_next_due(const na_snmp_poller *p);
