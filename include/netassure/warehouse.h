@@ -68,6 +68,11 @@ typedef enum na_wh_table {
     NA_WH_ANALYTICS,     /* id (the result kind: "centrality", "robustness", ...), topology_version,
                             result (JSON text) */
     NA_WH_CONFIG,        /* id (setting name: "branding", "banners"), value (JSON text) */
+    NA_WH_SENSORS,       /* id ("NODE:SENSOR"), node_id, kind, descr, unit, status, attrs
+                            (schema 2; values go to the metrics table) */
+    NA_WH_NEIGHBORS,     /* id ("NODE:IFINDEX:PROTOCOL:REMOTE"), node_id, protocol, local_if_index,
+                            local_port, remote_sysname, remote_chassis_id, remote_port,
+                            remote_mgmt_ip, attrs (schema 2: what LLDP / CDP report) */
     NA_WH_TABLE_COUNT
 } na_wh_table;
 

@@ -55,7 +55,34 @@ static const char *col_type(const types *ty, na_wh_type t)
     }
 }
 
-/* Migration 1: every table of warehouse.h, metrics, rollups, feedback, observations. */
+/* CREATE TABLE for one history table of warehouse.h, with its meta columns and indexes. */
+static int create_history_table(na__db *db, const types *ty, na_wh_table t, char *ddl,
+                                na_error *err)
+{
+    const char *name = na_wh_table_name(t);
+    size_t ncols, len = 0;
+    const na_wh_column *cols = na_wh_table_columns(t, &ncols);
+    bool overflow = false;
+
+    append(ddl, &len, &overflow, "CREATE TABLE %s (id %s NOT NULL", name, ty->id);
+    for (size_t c = 0; c < ncols; c++)
+        append(ddl, &len, &overflow, ", \"%s\" %s", cols[c].name, col_type(ty, cols[c].type));
+    append(ddl, &len, &overflow,
+           ", meta_valid_from %s NOT NULL, meta_valid_to %s NOT NULL,"
+           " meta_last_checked %s NOT NULL, meta_is_current %s NOT NULL%s);",
+           ty->time, ty->time, ty->time, ty->boolean, ty->boolean_check);
+    /* Current row by id; point-in-time scans; one item's history. */
+    append(ddl, &len, &overflow,
+           "CREATE UNIQUE INDEX %s_current ON %s (id) WHERE meta_is_current = TRUE;"
+           "CREATE INDEX %s_valid ON %s (meta_valid_to, meta_valid_from);"
+           "CREATE INDEX %s_history ON %s (id, meta_valid_from);",
+           name, name, name, name, name, name);
+    if (overflow)
+        return na_error_set(err, NA_ETOOBIG, "warehouse: DDL for %s too long", name);
+    return na__db_exec_script(db, ddl, err);
+}
+
+/* Migration 1: the history tables up to config, metrics, rollups, feedback, observations. */
 static int migration_1(na__db *db, na_error *err)
 {
     const types *ty = db->backend == NA__DB_POSTGRES ? &pg_types : &sqlite_types;
@@ -64,30 +91,8 @@ static int migration_1(na__db *db, na_error *err)
 
     if (!ddl)
         return na_error_set(err, NA_ENOMEM, "out of memory");
-    for (int t = 0; t < NA_WH_TABLE_COUNT && rc == NA_OK; t++) {
-        const char *name = na_wh_table_name((na_wh_table)t);
-        size_t ncols, len = 0;
-        const na_wh_column *cols = na_wh_table_columns((na_wh_table)t, &ncols);
-        bool overflow = false;
-
-        append(ddl, &len, &overflow, "CREATE TABLE %s (id %s NOT NULL", name, ty->id);
-        for (size_t c = 0; c < ncols; c++)
-            append(ddl, &len, &overflow, ", \"%s\" %s", cols[c].name, col_type(ty, cols[c].type));
-        append(ddl, &len, &overflow,
-               ", meta_valid_from %s NOT NULL, meta_valid_to %s NOT NULL,"
-               " meta_last_checked %s NOT NULL, meta_is_current %s NOT NULL%s);",
-               ty->time, ty->time, ty->time, ty->boolean, ty->boolean_check);
-        /* Current row by id; point-in-time scans; one item's history. */
-        append(ddl, &len, &overflow,
-               "CREATE UNIQUE INDEX %s_current ON %s (id) WHERE meta_is_current = TRUE;"
-               "CREATE INDEX %s_valid ON %s (meta_valid_to, meta_valid_from);"
-               "CREATE INDEX %s_history ON %s (id, meta_valid_from);",
-               name, name, name, name, name, name);
-        if (overflow)
-            rc = na_error_set(err, NA_ETOOBIG, "warehouse: DDL for %s too long", name);
-        else
-            rc = na__db_exec_script(db, ddl, err);
-    }
+    for (int t = 0; t <= NA_WH_CONFIG && rc == NA_OK; t++)
+        rc = create_history_table(db, ty, (na_wh_table)t, ddl, err);
     if (rc == NA_OK) {
         size_t len = 0;
         bool overflow = false;
@@ -118,8 +123,24 @@ static int migration_1(na__db *db, na_error *err)
     return rc;
 }
 
+/* Migration 2: what SNMP polling adds (sensors, neighbours). */
+static int migration_2(na__db *db, na_error *err)
+{
+    const types *ty = db->backend == NA__DB_POSTGRES ? &pg_types : &sqlite_types;
+    char *ddl = malloc(DDL_MAX);
+    int rc;
+
+    if (!ddl)
+        return na_error_set(err, NA_ENOMEM, "out of memory");
+    rc = create_history_table(db, ty, NA_WH_SENSORS, ddl, err);
+    if (rc == NA_OK)
+        rc = create_history_table(db, ty, NA_WH_NEIGHBORS, ddl, err);
+    free(ddl);
+    return rc;
+}
+
 typedef int (*migration_fn)(na__db *db, na_error *err);
-static const migration_fn migrations[] = {migration_1};
+static const migration_fn migrations[] = {migration_1, migration_2};
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 static int max_version_cb(const na_wh_value *cells, size_t n, void *ud)

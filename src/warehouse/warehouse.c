@@ -51,6 +51,14 @@ static const na_wh_column anomalies_cols[] = {
 static const na_wh_column analytics_cols[] = {
     {"topology_version", NA_WH_INT}, {"result", NA_WH_TEXT}};
 static const na_wh_column config_cols[] = {{"value", NA_WH_TEXT}};
+static const na_wh_column sensors_cols[] = {
+    {"node_id", NA_WH_TEXT}, {"kind", NA_WH_TEXT}, {"descr", NA_WH_TEXT}, {"unit", NA_WH_TEXT},
+    {"status", NA_WH_TEXT}, {"attrs", NA_WH_TEXT}};
+static const na_wh_column neighbors_cols[] = {
+    {"node_id", NA_WH_TEXT}, {"protocol", NA_WH_TEXT}, {"local_if_index", NA_WH_INT},
+    {"local_port", NA_WH_TEXT}, {"remote_sysname", NA_WH_TEXT},
+    {"remote_chassis_id", NA_WH_TEXT}, {"remote_port", NA_WH_TEXT},
+    {"remote_mgmt_ip", NA_WH_TEXT}, {"attrs", NA_WH_TEXT}};
 
 /*
  * `observed_state`: the table records the state of something that existed before we first
@@ -74,7 +82,9 @@ static const table_spec specs[NA_WH_TABLE_COUNT] = {
     SPEC("alerts", alerts_cols, false),
     SPEC("anomalies", anomalies_cols, false),
     SPEC("analytics", analytics_cols, true),
-    SPEC("config", config_cols, true)};
+    SPEC("config", config_cols, true),
+    SPEC("sensors", sensors_cols, true),
+    SPEC("neighbors", neighbors_cols, true)};
 
 const char *na_wh_table_name(na_wh_table table)
 {

@@ -383,7 +383,7 @@ static void test_reopen(void **state)
     na_error err;
     node_in n[2];
 
-    assert_int_equal(na_wh_schema_version(wh), 1);
+    assert_int_equal(na_wh_schema_version(wh), 2);
     assert_string_equal(na_wh_backend(wh), c->backend == WT_SQLITE ? "sqlite" : "postgresql");
     fill(&n[0], "a", "A", 1, 1.0);
     fill(&n[1], "b", "B", 2, 2.0);
@@ -393,9 +393,9 @@ static void test_reopen(void **state)
     na_wh_close(wh);
 
     wh = wt_open(c);
-    assert_int_equal(na_wh_schema_version(wh), 1);
+    assert_int_equal(na_wh_schema_version(wh), 2);
     expect_raw(c, "SELECT CAST(count(*) AS TEXT) || ':' || CAST(max(version) AS TEXT)"
-                  " FROM schema_migrations", "1:1");
+                  " FROM schema_migrations", "2:2");
     /* The cache comes back from the database: same rows are unchanged, older refused. */
     expect_stats(observe(wh, n, 2, T3, NA_WH_FULL), 2, 0, 0, 0);
     na_wh_row rows[2];
