@@ -308,6 +308,12 @@ typedef struct na_snmp_device {
 /* Caller owns *out (free with na__snmp_device_free). */
 int na__snmp_device_new(na_snmp_device **out, na_error *err);
 void na__snmp_device_free(na_snmp_device *dev);
+/* Appends a printf-style problem to dev->problems (text and array in dev's arena; the first
+ * NA_SNMP_MAX_PROBLEMS are kept, later ones dropped). Every writer of dev->problems goes
+ * through it: it owns the array's growth. Returns 0 or NA_ENOMEM. */
+#define NA_SNMP_MAX_PROBLEMS 100
+int na__snmp_device_problem(na_snmp_device *dev, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /*
  * Interprets a finished store. `info` may be NULL (a recording: reachable when sysName or
