@@ -369,6 +369,19 @@ typedef struct na_geo_result {
  */
 void na__geo_locate(const na_geo *geo, const char *config_site, const double *config_coords,
                     const char *mgmt_ip, const char *sys_location, na_geo_result *out);
+/* The sites as na__geo_open keeps them (subnets normalised: "10.1.0.0/16"); owned by geo. */
+const na_geo_site *na__geo_sites(const na_geo *geo, size_t *n);
+
+/* What an address may be used for: geolocation wants PUBLIC, crawling PUBLIC or PRIVATE. */
+typedef enum na_ip_scope {
+    NA_IP_INVALID = 0, /* not an IP literal */
+    NA_IP_PUBLIC,
+    NA_IP_PRIVATE,     /* RFC 1918, CGNAT 100.64/10, ULA fc00::/7 */
+    NA_IP_LOCAL        /* loopback, link-local, unspecified, 0/8, multicast, 240/4 */
+} na_ip_scope;
+/* The canonical text of an IP literal (inet_ntop; IPv4-mapped IPv6 as IPv4; "%zone" dropped)
+ * into buf (46 bytes are enough); NULL when s is none. *scope (may be NULL) gets its scope. */
+const char *na__ip_canon(const char *s, char *buf, size_t len, na_ip_scope *scope);
 
 /* A resolved link between two polled devices, or a device and a discovered stub. */
 typedef struct na_snmp_link {
