@@ -15,6 +15,8 @@ The community string selects the behaviour:
   dupindex   two ifTable rows whose ifIndex value is the same (1)
   wrap       ifInOctets.1 (Counter32) starts 1000 below 2^32 and grows by 3000 per read,
              so the second poll sees it wrapped
+  toobig     a GETBULK asking for more than 8 varbinds (varbinds x max-repetitions) gets
+             error-status tooBig
 
 Usage: bad_snmp_agent.py [PORT]   (none or 0: a free port on 127.0.0.1)
 Prints the port on stdout once ready. Exits on SIGTERM or when its parent process is gone.
@@ -126,9 +128,10 @@ def parse(msg):
     return dec_int(fields[0]), fields[1].decode("latin-1"), ptype, nums[0], nums[1], nums[2], oids
 
 
-def response(version, community, reqid, varbinds):
+def response(version, community, reqid, varbinds, errstat=0):
     vbl = b"".join(tlv(0x30, enc_oid(o) + v) for o, v in varbinds)
-    pdu = tlv(RESPONSE, enc_int(0x02, reqid) + enc_int(0x02, 0) + enc_int(0x02, 0) + tlv(0x30, vbl))
+    pdu = tlv(RESPONSE, enc_int(0x02, reqid) + enc_int(0x02, errstat) + enc_int(0x02, 0) +
+              tlv(0x30, vbl))
     return tlv(0x30, enc_int(0x02, version) + tlv(0x04, community.encode("latin-1")) + pdu)
 
 
@@ -249,6 +252,10 @@ def main():
         if version != 1 or ptype not in (GET, GETNEXT, GETBULK) or community == "silent":
             continue
         dev = devices.setdefault(community, Device(community))
+        if community == "toobig" and ptype == GETBULK and len(oids) * f2 > 8:
+            sock.sendto(response(version, community, reqid, [(o, b"\x05\x00") for o in oids],
+                                 errstat=1), peer)
+            continue
         out = response(version, community, reqid, dev.answer(ptype, f1, f2, oids))
         if community == "truncated" and ptype != GET and continues_walk(oids):
             sock.sendto(out[:len(out) // 2], peer)

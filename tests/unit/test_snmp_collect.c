@@ -680,8 +680,8 @@ static void test_unreachable(void **state)
 
 static void test_bad_agents(void **state)
 {
-    static const char *const modes[] = {"public",    "silent",    "loop",     "nosuch",
-                                        "wrongtype", "truncated", "dupindex", "wrap"};
+    static const char *const modes[] = {"public",   "silent", "loop",  "nosuch", "wrongtype",
+                                        "truncated", "dupindex", "wrap", "toobig"};
     enum { N = sizeof(modes) / sizeof(modes[0]) };
     na_snmp_credentials cred[N];
     na_snmp_target t[N];
@@ -784,6 +784,12 @@ static void test_bad_agents(void **state)
         assert_true(vb->v.u < first); /* wrapped; unwrapping is rates.c's job */
         free_results(&again);
     }
+
+    r = &rs.r[8]; /* toobig: fewer repetitions, then one subtree per request, same data */
+    assert_true(r->info.reachable);
+    assert_string_equal(r->problems, "");
+    assert_int_equal(r->st->n, rs.r[0].st->n);
+    assert_true(r->info.requests > rs.r[0].info.requests);
     free_results(&rs);
 }
 
