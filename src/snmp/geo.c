@@ -61,7 +61,11 @@ static int ip_parse(const char *s, size_t len, uint8_t addr[16])
     if (strchr(buf, ':')) {
         if (inet_pton(AF_INET6, buf, addr) != 1)
             return 0;
-        if (memcmp(addr, mapped, sizeof(mapped)) == 0) {
+        /* ::ffff:a.b.c.d, and the deprecated IPv4-compatible ::a.b.c.d (RFC 4291) that some
+         * agents still encode IPv4 addresses as (:: and ::1 excepted) */
+        if (memcmp(addr, mapped, sizeof(mapped)) == 0 ||
+            (memcmp(addr, mapped, 10) == 0 && addr[10] == 0 && addr[11] == 0 &&
+             (addr[12] | addr[13] | addr[14]) != 0)) {
             memmove(addr, addr + 12, 4);
             return 4;
         }

@@ -578,10 +578,10 @@ static int stub_keys(build *b, size_t s)
     size_t other;
     int rc = NA_OK;
 
-    if (key_make(key, "n:", st->sysname) && !na__idmap_get(&b->stubkeys, key, &other))
+    /* a name or chassis id two stubs share names neither */
+    if (key_make(key, "n:", st->sysname))
         rc = claim(b, &b->stubkeys, key, s);
-    if (rc == NA_OK && key_make(key, "c:", st->chassis_id) &&
-        !na__idmap_get(&b->stubkeys, key, &other))
+    if (rc == NA_OK && key_make(key, "c:", st->chassis_id))
         rc = claim(b, &b->stubkeys, key, s);
     if (rc == NA_OK && !na__idmap_get(&b->stubkeys, st->id, &other))
         rc = na__idmap_put(&b->stubkeys, st->id, s);
@@ -613,26 +613,29 @@ fill:
 }
 
 /*
- * The stub for an unmatched neighbour: the one already seen with this name or chassis id, else
- * a new "stub:<sysName>" (else chassis id, else management address). *out = NONE when the
- * entry names nothing at all.
+ * The stub for an unmatched neighbour: the one already seen with this chassis id, else with this
+ * name (unless the two chassis ids differ: default names like "switch" are common), else a new
+ * "stub:<sysName>" (else chassis id, else management address; "stub:<sysName>@<chassis id>"
+ * when another device has the name). *out = NONE when the entry names nothing at all.
  */
 static int stub_for(build *b, const na_snmp_neighbor *nb, size_t *out)
 {
     char key[MAX_KEY], ip[64];
     const char *what, *chassis = nb->remote_chassis_id;
     char *id;
-    size_t s = NONE, len;
-    int rc;
+    size_t s = NONE, t, len, base, dup;
 
     /* CDP's device id is usually the name: not a chassis id for a later LLDP sighting to fill */
     if (nb->chassis_subtype == 0 && chassis && nb->remote_sysname &&
         strcasecmp(chassis, nb->remote_sysname) == 0)
         chassis = NULL;
-    if (key_make(key, "n:", nb->remote_sysname))
+    if (blank(chassis))
+        chassis = NULL;
+    if (chassis && key_make(key, "c:", chassis))
         s = lookup(&b->stubkeys, key);
-    if (s == NONE && key_make(key, "c:", chassis))
-        s = lookup(&b->stubkeys, key);
+    if (s == NONE && key_make(key, "n:", nb->remote_sysname) &&
+        (t = lookup(&b->stubkeys, key)) != NONE && (!chassis || !b->stubs[t].chassis_id))
+        s = t;
     if (s != NONE)
         return stub_add(b, b->stubs[s].id, nb->remote_sysname, chassis, nb->remote_mgmt_ip,
                         nb->remote_platform, out);
@@ -643,13 +646,17 @@ static int stub_for(build *b, const na_snmp_neighbor *nb, size_t *out)
         *out = NONE;
         return NA_OK;
     }
-    len = strnlen(what, MAX_KEY) + sizeof("stub:");
+    len = strnlen(what, MAX_KEY) + (chassis ? strnlen(chassis, MAX_KEY) : 0) + 32;
     if (!(id = na__arena_alloc(&b->scratch, len)))
         return NA_ENOMEM;
-    snprintf(id, len, "stub:%s", what);
-    rc = stub_add(b, id, nb->remote_sysname, chassis, nb->remote_mgmt_ip, nb->remote_platform,
-                  out);
-    return rc;
+    snprintf(id, len, "stub:%.*s", MAX_KEY, what);
+    if (na__idmap_get(&b->stubkeys, id, &dup) && chassis && what != chassis)
+        snprintf(id, len, "stub:%.*s@%.*s", MAX_KEY, what, MAX_KEY, chassis);
+    base = strlen(id);
+    for (size_t n = 2; na__idmap_get(&b->stubkeys, id, &dup); n++)
+        snprintf(id + base, len - base, "#%zu", n);
+    return stub_add(b, id, nb->remote_sysname, chassis, nb->remote_mgmt_ip, nb->remote_platform,
+                    out);
 }
 
 /* An unmatched neighbour's management address, when usable and new, goes on the crawl list. */

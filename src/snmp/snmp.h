@@ -379,8 +379,9 @@ typedef enum na_ip_scope {
     NA_IP_PRIVATE,     /* RFC 1918, CGNAT 100.64/10, ULA fc00::/7 */
     NA_IP_LOCAL        /* loopback, link-local, unspecified, 0/8, multicast, 240/4 */
 } na_ip_scope;
-/* The canonical text of an IP literal (inet_ntop; IPv4-mapped IPv6 as IPv4; "%zone" dropped)
- * into buf (46 bytes are enough); NULL when s is none. *scope (may be NULL) gets its scope. */
+/* The canonical text of an IP literal (inet_ntop; IPv4-mapped and -compatible IPv6 as IPv4;
+ * "%zone" dropped) into buf (46 bytes are enough); NULL when s is none. *scope (may be NULL)
+ * gets its scope. */
 const char *na__ip_canon(const char *s, char *buf, size_t len, na_ip_scope *scope);
 
 /* A resolved link between two polled devices, or a device and a discovered stub. */

@@ -348,6 +348,9 @@ static void test_address_scopes(void **state)
         {"fd00:1::1", "fd00:1::1", NA_IP_PRIVATE},
         {"ff02::1", "ff02::1", NA_IP_LOCAL},
         {"2001:0218:0000::1", "2001:218::1", NA_IP_PUBLIC},
+        /* IPv4-compatible (deprecated; some agents encode IPv4 so): the IPv4 address */
+        {"::169.254.2.140", "169.254.2.140", NA_IP_LOCAL},
+        {"::2", "::2", NA_IP_PUBLIC},
     };
     char buf[64];
     na_ip_scope scope;

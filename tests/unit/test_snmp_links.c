@@ -361,6 +361,35 @@ static void test_resolution_failures_do_not_guess(void **state)
         dev_free(devs[k]);
 }
 
+static void test_stubs_with_one_name_and_two_chassis_are_two(void **state)
+{
+    (void)state;
+    na_snmp_device *a = dev_new("a", "a", "10.4.0.1");
+    na_snmp_network *net;
+
+    port_add(a, 1, "p1", NULL, NULL, NA_IF_UP, 0);
+    port_add(a, 2, "p2", NULL, NULL, NA_IF_UP, 0);
+    port_add(a, 3, "p3", NULL, NULL, NA_IF_UP, 0);
+    port_add(a, 4, "p4", NULL, NULL, NA_IF_UP, 0);
+    /* two factory-default "switch"es, the first seen twice, and a CDP "switch" (no chassis) */
+    nb_add(a, "lldp", 1, 4, "00:00:5e:00:53:01", 5, "ge1", "switch", NULL);
+    nb_add(a, "lldp", 2, 4, "00:00:5e:00:53:02", 5, "ge1", "switch", NULL);
+    nb_add(a, "lldp", 3, 4, "00:00:5e:00:53:01", 5, "ge2", "switch", NULL);
+    nb_add(a, "cdp", 4, 0, "switch", 0, "Gi0/1", "switch", NULL);
+    net = build_ok(&a, 1, NULL);
+    assert_int_equal(net->n_links, 4);
+    assert_int_equal(net->n_stubs, 3);
+    link_check(net, "a:p1|stub:switch:ge1", 1, -1, true, 0, "lldp", true);
+    link_check(net, "a:p2|stub:switch@00:00:5e:00:53:02:ge1", 2, -1, true, 0, "lldp", true);
+    link_check(net, "a:p3|stub:switch:ge2", 3, -1, true, 0, "lldp", true);
+    /* which "switch" CDP saw is unknown: a third stub rather than a guess */
+    link_check(net, "a:p4|stub:switch#2:Gi0/1", 4, -1, true, 0, "cdp", true);
+    assert_string_equal(stub_get(net, "stub:switch")->chassis_id, "00:00:5e:00:53:01");
+    assert_null(stub_get(net, "stub:switch#2")->chassis_id);
+    na__snmp_network_free(net);
+    dev_free(a);
+}
+
 static void test_ends_merge_on_port_ids_and_prefer_resolved_names(void **state)
 {
     (void)state;
@@ -577,6 +606,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ring_spur_and_stubs_resolve),
         cmocka_unit_test(test_resolution_failures_do_not_guess),
+        cmocka_unit_test(test_stubs_with_one_name_and_two_chassis_are_two),
         cmocka_unit_test(test_ends_merge_on_port_ids_and_prefer_resolved_names),
         cmocka_unit_test(test_previous_poll_keeps_down_links),
         cmocka_unit_test(test_bad_node_ids_are_refused),
