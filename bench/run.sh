@@ -4,7 +4,7 @@
 # Barabasi-Albert graphs and Topology Zoo Kdl) and bench_importance_networkx.py (ours vs
 # NetworkX). See bench/README.md.
 #
-#   bench/run.sh [--importance] [--http] [--warehouse] [--live] [BUILD_DIR]
+#   bench/run.sh [--importance] [--http] [--warehouse] [--live] [--snmp] [BUILD_DIR]
 #                                   default BUILD_DIR: <repo>/build-bench
 #
 #   --importance  bench_importance and bench_importance_networkx.py (the default section)
@@ -13,12 +13,14 @@
 #                 unless NETASSURE_PG_URL is set)
 #   --live        bench/live_bench.sh: delta -> alert latency on NATS and /stream beside NATS
 #                 alone (needs nats-server)
+#   --snmp        bench/snmp_bench.py: `netassure poll` against snmpbulkwalk and snmpsimd alone,
+#                 snmpsimd serving copies of the snmprec recordings
 # Given any flag, only the sections named run.
 #
 # Environment: NETASSURE_SHARED_DATA (default <repo>/../shared/data) for the Topology Zoo;
 # BENCH_ARGS / BENCH_NX_ARGS / BENCH_HTTP_ARGS / BENCH_WH_ARGS add options to the programs (e.g.
 # BENCH_NX_ARGS=--full, BENCH_HTTP_ARGS="--backends sqlite", BENCH_LIVE_ARGS="--seconds 5");
-# BENCH_CMAKE_ARGS adds cmake options.
+# BENCH_SNMP_ARGS="--copies 200"; BENCH_CMAKE_ARGS adds cmake options.
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
 shared=${NETASSURE_SHARED_DATA:-$repo/../shared/data}
@@ -26,6 +28,7 @@ run_importance=0
 run_http=0
 run_wh=0
 run_live=0
+run_snmp=0
 build=
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -33,12 +36,13 @@ while [ $# -gt 0 ]; do
     --http) run_http=1 ;;
     --warehouse) run_wh=1 ;;
     --live) run_live=1 ;;
-    -*) echo "usage: $0 [--importance] [--http] [--warehouse] [--live] [BUILD_DIR]" >&2; exit 2 ;;
+    --snmp) run_snmp=1 ;;
+    -*) echo "usage: $0 [--importance] [--http] [--warehouse] [--live] [--snmp] [BUILD_DIR]" >&2; exit 2 ;;
     *) build=$1 ;;
     esac
     shift
 done
-[ $((run_importance + run_http + run_wh + run_live)) -gt 0 ] || run_importance=1
+[ $((run_importance + run_http + run_wh + run_live + run_snmp)) -gt 0 ] || run_importance=1
 build=${build:-$repo/build-bench}
 
 targets=
@@ -46,6 +50,7 @@ targets=
 [ $run_http = 1 ] && targets="$targets netassure"
 [ $run_wh = 1 ] && targets="$targets warehouse_bench"
 [ $run_live = 1 ] && targets="$targets netassure live_latency"
+[ $run_snmp = 1 ] && targets="$targets netassure"
 
 # Release, no sanitizers, -Werror on like every other build (CI's release build is -O2 too).
 # shellcheck disable=SC2086
@@ -100,5 +105,12 @@ if [ $run_live = 1 ]; then
     echo
     # shellcheck disable=SC2086
     "$repo/bench/live_bench.sh" "$build" ${BENCH_LIVE_ARGS:-}
+fi
+if [ $run_snmp = 1 ]; then
+    echo
+    # exit status 77: skipped (no recordings or no snmpsim / net-snmp tools)
+    # shellcheck disable=SC2086
+    /usr/bin/python3 "$repo/bench/snmp_bench.py" "$build/netassure" --data "$shared/snmprec" \
+        ${BENCH_SNMP_ARGS:-} || [ $? = 77 ]
 fi
 echo "== done, load $(cut -d' ' -f1-3 /proc/loadavg)"
