@@ -33,6 +33,7 @@ int na_cli_silences(int argc, char **argv);
 int na_cli_tunings(int argc, char **argv);
 int na_cli_ingest(int argc, char **argv);
 int na_cli_replay(int argc, char **argv);
+int na_cli_poll(int argc, char **argv);
 
 /* Prints "netassure CMD: message" and a hint to --help on stderr; returns NA_EXIT_USAGE. */
 int na_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

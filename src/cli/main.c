@@ -26,6 +26,8 @@ static const na_cli_command commands[] = {
     {"ingest", "consume a topology stream (--ws URL); --dry-run prints what it would change",
      na_cli_ingest},
     {"replay", "serve a topology stream from files, for demos and tests", na_cli_replay},
+    {"poll", "poll devices over SNMP once: ports, neighbours, hosts, sensors, links",
+     na_cli_poll},
 };
 
 static void usage(FILE *out)

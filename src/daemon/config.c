@@ -787,7 +787,7 @@ static int read_config(const json_t *root, const char *base_dir, na__daemon_conf
     static const char *const known[] = {"listen", "data_dir", "warehouse", "log_level", "api",
                                         "sources", "analytics", "alert_rules", "detectors",
                                         "retention", "branding", "banners", "sites", "nats",
-                                        "alerting", "ingest", NULL};
+                                        "alerting", "ingest", "snmp", NULL};
     static const char *const api_known[] = {"token", "protect_reads", "max_body", NULL};
     static const char *const an_known[] = {"threads", "kinds", "min_interval", NULL};
     static const char *const ret_known[] = {"metrics_downsample_after", "metrics_step",
@@ -885,8 +885,24 @@ static int read_config(const json_t *root, const char *base_dir, na__daemon_conf
         (rc = read_nats(json_object_get(root, "nats"), &cfg->nats, err)) ||
         (rc = read_alerting(json_object_get(root, "alerting"), &cfg->alerting, err)) ||
         (rc = read_rules(json_object_get(root, "alert_rules"), cfg, err)) ||
-        (rc = read_detectors(json_object_get(root, "detectors"), cfg, err)))
+        (rc = read_detectors(json_object_get(root, "detectors"), cfg, err)) ||
+        (rc = na__snmp_config_parse(json_object_get(root, "snmp"), json_object_get(root, "sites"),
+                                    base_dir, &cfg->snmp, err)))
         return rc;
+    /* The SNMP poller is one more topology source, merged like the others. */
+    if (cfg->snmp.n_devices || cfg->snmp.crawl) {
+        na__source_config *grown = realloc(cfg->sources, (cfg->n_sources + 1) * sizeof(*grown));
+        if (!grown)
+            return NA_ENOMEM;
+        cfg->sources = grown;
+        memset(&cfg->sources[cfg->n_sources], 0, sizeof(*grown));
+        if (!(cfg->sources[cfg->n_sources].name = strdup("snmp")) ||
+            !(cfg->sources[cfg->n_sources].type = strdup("snmp"))) {
+            cfg->n_sources++;
+            return NA_ENOMEM;
+        }
+        cfg->n_sources++;
+    }
     {
         json_t *empty = json_object(), *b = json_object_get(root, "branding");
         cfg->branding = na__config_check_branding(b ? b : empty, NULL, err);
@@ -917,6 +933,7 @@ int na__config_parse(const char *text, size_t len, const char *origin, const cha
     out->retention.downsample_after_ms = 7LL * 86400000;
     out->retention.step_ms = 300000;
     out->retention.keep_ms = 400LL * 86400000;
+    na__snmp_config_init(&out->snmp);
     out->origin = strdup(origin);
     if (!out->origin)
         return na_error_set(err, NA_ENOMEM, "out of memory");
@@ -1012,5 +1029,6 @@ void na__config_free(na__daemon_config *cfg)
     free(cfg->api_token);
     json_decref(cfg->branding);
     json_decref(cfg->banners);
+    na__snmp_config_free(&cfg->snmp);
     memset(cfg, 0, sizeof(*cfg));
 }

@@ -11,6 +11,7 @@
 #include "io/json_conf.h"
 #include "netassure/common.h"
 #include "netassure/warehouse.h"
+#include "snmp/poller.h"
 
 typedef struct na__source_config {
     char *name;
@@ -111,6 +112,7 @@ typedef struct na__daemon_config {
     na_wh_retention retention;
     na__nats_config nats;
     size_t ingest_queue; /* stream messages waiting for the engine, default 65536 */
+    na_snmp_config snmp; /* snmp: and sites: (docs/snmp.md); no devices: no poller */
     json_t *branding;    /* object, validated */
     json_t *banners;     /* array, validated */
 } na__daemon_config;

@@ -165,14 +165,45 @@ typedef struct na__daemon {
     bool no_http;                        /* `netassure ingest`: the engine without a server */
     uint64_t max_messages;               /* ingest: stop after this many (0: never) */
     struct na__analysis_bundle *prev_bundle; /* engine: the analysis before the newest */
+
+    /* SNMP polling (daemon/snmp_source.c): the poller thread feeds the ingest queue. */
+    struct na__snmp_source *snmp;        /* NULL without snmp devices */
+    json_t *snmp_docs;                   /* lock: node id -> latest device document */
+    json_t *snmp_status;                 /* lock: the last run's summary */
+    uint64_t snmp_polls;                 /* lock */
 } na__daemon;
 
 /* ---- live ingest, events and publishing (daemon/live.c) ---- */
 
+struct na__snmp_batch;
 typedef struct na__ingest_item {
     size_t source;                       /* index into cfg.sources */
     na__stream_msg msg;
+    struct na__snmp_batch *snmp;         /* an SNMP poll's device tables (msg unused), owned */
 } na__ingest_item;
+
+/* Pushes one item into the ingest queue, waiting while it is full. Takes over the item's
+ * message and batch; false (both freed) when the engine has stopped. */
+bool na__live_enqueue(na__daemon *d, na__ingest_item *it);
+
+/* ---- SNMP polling (daemon/snmp_source.c) ---- */
+
+#define NA__SNMP_TABLES 4                /* ports, hosts, sensors, neighbors */
+typedef struct na__snmp_source na__snmp_source;
+typedef struct na__snmp_batch na__snmp_batch;
+/* Starts the poller thread when the configuration has an "snmp" source (snmp: devices). */
+int na__snmp_source_start(na__daemon *d, na_error *err);
+/* Stops and joins the thread (no more items after it returns). */
+void na__snmp_source_stop(na__daemon *d);
+void na__snmp_source_free(na__daemon *d);
+/* Engine: writes a batch's device tables and installs its documents. Does not free it. */
+void na__snmp_apply(na__daemon *d, na_warehouse *wh, na__snmp_batch *b);
+void na__snmp_batch_free(na__snmp_batch *b);
+/* /status "snmp" (null without a poller). New reference. */
+json_t *na__snmp_status_json(na__daemon *d);
+/* The latest device documents (object by node id), or NULL before the first poll. New
+ * reference; never modified after it is installed. */
+json_t *na__snmp_live_docs(na__daemon *d);
 
 /* Starts the stream sources and the NATS publisher (before the engine). */
 int na__live_start(na__daemon *d, na_error *err);

@@ -41,6 +41,14 @@ static void on_ws_message(const char *text, size_t len, void *ud)
     }
     if (v != NA_STREAM_APPLY)
         return;
+    {
+        na__ingest_item it = {.source = ls->index, .msg = msg};
+        na__live_enqueue(d, &it);
+    }
+}
+
+bool na__live_enqueue(na__daemon *d, na__ingest_item *item)
+{
     pthread_mutex_lock(&d->lock);
     /* Even while stopping: the engine drains the queue until every source has stopped, so an
      * accepted message is never dropped here (only if the engine is gone). */
@@ -51,20 +59,18 @@ static void on_ws_message(const char *text, size_t len, void *ud)
     if (d->engine_gone) {
         pthread_mutex_unlock(&d->lock);
         na_log(NA_LOG_WARN, "source %s: message seq %llu dropped: the engine has stopped",
-               d->cfg.sources[ls->index].name, (unsigned long long)msg.seq);
-        na__stream_msg_free(&msg);
-        return;
+               d->cfg.sources[item->source].name, (unsigned long long)item->msg.seq);
+        na__stream_msg_free(&item->msg);
+        na__snmp_batch_free(item->snmp);
+        return false;
     }
-    {
-        na__ingest_item *it = &d->ingest[(d->ingest_head + d->ingest_count) % d->ingest_cap];
-        it->source = ls->index;
-        it->msg = msg;
-    }
+    d->ingest[(d->ingest_head + d->ingest_count) % d->ingest_cap] = *item;
     d->ingest_count++;
     if (d->ingest_count > d->ingest_high_water)
         d->ingest_high_water = d->ingest_count;
     pthread_cond_broadcast(&d->wake);
     pthread_mutex_unlock(&d->lock);
+    return true;
 }
 
 static void on_ws_state(bool connected, const char *reason, void *ud)
@@ -122,7 +128,7 @@ int na__live_start(na__daemon *d, na_error *err)
             return rc;
         na_log(NA_LOG_INFO, "source %s: following the topology stream %s", sc->name, sc->url);
     }
-    return NA_OK;
+    return na__snmp_source_start(d, err);
 }
 
 void na__live_stop_sources(na__daemon *d)
@@ -134,6 +140,7 @@ void na__live_stop_sources(na__daemon *d)
             ls->ws = NULL;
         }
     }
+    na__snmp_source_stop(d);
     /* No more input: the engine may finish once the queue is empty. */
     pthread_mutex_lock(&d->lock);
     d->sources_stopped = true;
@@ -152,11 +159,13 @@ void na__live_stop(na__daemon *d)
     }
     while (d->ingest && d->ingest_count) {
         na__stream_msg_free(&d->ingest[d->ingest_head].msg);
+        na__snmp_batch_free(d->ingest[d->ingest_head].snmp);
         d->ingest_head = (d->ingest_head + 1) % d->ingest_cap;
         d->ingest_count--;
     }
     free(d->ingest);
     d->ingest = NULL;
+    na__snmp_source_free(d);
     for (size_t i = 0; d->sources && i < d->cfg.n_sources; i++) {
         na__live_source *ls = d->sources[i].live;
         if (ls) {
@@ -1055,6 +1064,11 @@ bool na__live_drain(na__daemon *d, na_warehouse *wh)
 
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
+        if (batch[i].snmp) {
+            na__snmp_apply(d, wh, batch[i].snmp);
+            i = j;
+            continue;
+        }
         switch (batch[i].msg.type) {
         case NA_STREAM_DELTA:
             while (j < n && batch[j].msg.type == NA_STREAM_DELTA)
@@ -1072,8 +1086,10 @@ bool na__live_drain(na__daemon *d, na_warehouse *wh)
         }
         i = j;
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         na__stream_msg_free(&batch[i].msg);
+        na__snmp_batch_free(batch[i].snmp);
+    }
     free(batch);
     d->ingest_handled += n;
     if (d->max_messages && d->ingest_handled >= d->max_messages) {

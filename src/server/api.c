@@ -488,6 +488,7 @@ static void handle_status(req_ctx *c)
         json_object_set_new(doc, "nats", json_incref(json_object_get(ing, "nats")));
         json_object_del(ing, "nats");
         json_object_set_new(doc, "ingest", ing);
+        json_object_set_new(doc, "snmp", na__snmp_status_json(d));
     }
     send_json(c, 200, doc);
 }
@@ -1465,6 +1466,197 @@ static void handle_config_put(req_ctx *c)
     command_reply(c, NA_CMD_CONFIG, NULL, body, 200);
 }
 
+
+/* ---- SNMP devices (docs/snmp.md) --------------------------------------------------------------- */
+
+/* A short summary of one device document (GET /devices). */
+static json_t *device_summary(json_t *doc)
+{
+    static const char *const keep[] = {"node_id", "target", "mgmt_ip", "reachable", "reason",
+                                       "polled_at", "site", "latitude", "longitude",
+                                       "geo_source"};
+    json_t *o = json_object(), *sys = json_object_get(doc, "system"), *p;
+    size_t up = 0, i;
+
+    for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++)
+        json_object_set(o, keep[k], json_object_get(doc, keep[k]) ? json_object_get(doc, keep[k])
+                                                                  : json_null());
+    json_object_set(o, "sysName", json_object_get(sys, "sysName"));
+    json_object_set(o, "sysDescr", json_object_get(sys, "sysDescr"));
+    json_object_set(o, "sysObjectID", json_object_get(sys, "sysObjectID"));
+    json_array_foreach(json_object_get(doc, "ports"), i, p)
+        up += field_is(p, "ifOperStatus", "up");
+    json_object_set_new(o, "ports", json_integer((json_int_t)json_array_size(
+                                                     json_object_get(doc, "ports"))));
+    json_object_set_new(o, "ports_up", json_integer((json_int_t)up));
+    json_object_set_new(o, "neighbors", json_integer((json_int_t)json_array_size(
+                                                         json_object_get(doc, "neighbors"))));
+    json_object_set_new(o, "hosts", json_integer((json_int_t)json_array_size(
+                                                     json_object_get(doc, "hosts"))));
+    json_object_set_new(o, "sensors", json_integer((json_int_t)json_array_size(
+                                                       json_object_get(doc, "sensors"))));
+    return o;
+}
+
+/* Stored device tables as of c->at, grouped by node: node id -> {ports, neighbors, hosts,
+ * sensors} in the poll document's names. */
+typedef struct stored_devices {
+    json_t *by_node;
+    const char *only;          /* one node id, or NULL */
+    na_wh_table table;
+    int rc;
+} stored_devices;
+
+static json_t *cell(const na_wh_value *v)
+{
+    switch (v->type) {
+    case NA_WH_TEXT: return json_string(v->v.s);
+    case NA_WH_INT: return json_integer((json_int_t)v->v.i);
+    case NA_WH_REAL: return na_json_real(v->v.r);
+    default: return json_null();
+    }
+}
+
+static int stored_device_cb(const na_wh_version *ver, void *ud)
+{
+    static const char *const names[][9] = {
+        [NA_WH_PORTS] = {NULL, "ifIndex", "ifName", "ifDescr", "ifAlias", "ifType", "ifSpeed",
+                         "ifAdminStatus", "ifOperStatus"},
+        [NA_WH_HOSTS] = {"mac", "ip", NULL, "port_id", "vlan"},
+        [NA_WH_SENSORS] = {NULL, "kind", "descr", "unit", "status"},
+        [NA_WH_NEIGHBORS] = {NULL, "protocol", "local_ifIndex", "local_ifName", "remote_sysname",
+                             "remote_chassis_id", "remote_port", "remote_mgmt_ip"},
+    };
+    static const char *const lists[] = {[NA_WH_PORTS] = "ports", [NA_WH_HOSTS] = "hosts",
+                                        [NA_WH_SENSORS] = "sensors",
+                                        [NA_WH_NEIGHBORS] = "neighbors"};
+    stored_devices *sd = ud;
+    const na_wh_value *v = ver->row.values;
+    size_t ncols;
+    const char *node;
+    json_t *o, *dev, *attrs = NULL;
+
+    na_wh_table_columns(sd->table, &ncols);
+    /* node_id is column 0 except in hosts (column 2) */
+    node = sd->table == NA_WH_HOSTS ? (v[2].type == NA_WH_TEXT ? v[2].v.s : NULL)
+                                    : (v[0].type == NA_WH_TEXT ? v[0].v.s : NULL);
+    if (!node || (sd->only && strcmp(node, sd->only) != 0))
+        return 0;
+    if (!(o = json_object()))
+        goto oom;
+    if (sd->table == NA_WH_SENSORS) {
+        const char *colon = strchr(ver->row.id + strlen(node), ':');
+        json_object_set_new(o, "id", json_string(colon ? colon + 1 : ver->row.id));
+    }
+    for (size_t k = 0; k + 1 < ncols && k < 9; k++)
+        if (names[sd->table][k])
+            json_object_set_new(o, names[sd->table][k], cell(&v[k]));
+    if (v[ncols - 1].type == NA_WH_TEXT)
+        attrs = json_loads(v[ncols - 1].v.s, 0, NULL);
+    if (json_is_object(attrs))
+        json_object_update(o, attrs);
+    json_decref(attrs);
+    json_object_set_new(o, "valid_from", na__time_json(ver->valid_from));
+    if (!(dev = json_object_get(sd->by_node, node))) {
+        dev = json_pack("{s:s, s:[], s:[], s:[], s:[]}", "node_id", node, "ports", "neighbors",
+                        "hosts", "sensors");
+        if (!dev || json_object_set_new(sd->by_node, node, dev)) {
+            json_decref(o);
+            goto oom;
+        }
+    }
+    json_array_append_new(json_object_get(dev, lists[sd->table]), o);
+    return 0;
+oom:
+    sd->rc = NA_ENOMEM;
+    return 1;
+}
+
+/* NULL after sending the failure. */
+static json_t *stored_devices_at(req_ctx *c, const char *only)
+{
+    static const na_wh_table tables[] = {NA_WH_PORTS, NA_WH_NEIGHBORS, NA_WH_HOSTS,
+                                         NA_WH_SENSORS};
+    na_warehouse *wh = reader(c);
+    stored_devices sd = {.only = only};
+    na_error err;
+    int rc = NA_OK;
+
+    if (!wh)
+        return NULL;
+    sd.by_node = json_object();
+    na_error_clear(&err);
+    for (size_t k = 0; k < sizeof(tables) / sizeof(tables[0]) && rc == NA_OK; k++) {
+        sd.table = tables[k];
+        rc = na_wh_read_at(wh, tables[k], c->at, NULL, stored_device_cb, &sd, &err);
+        if (rc == NA_OK && sd.rc)
+            rc = na_error_set(&err, sd.rc, "out of memory");
+    }
+    if (rc) {
+        json_decref(sd.by_node);
+        send_failure(c, rc, &err);
+        return NULL;
+    }
+    return sd.by_node;
+}
+
+static void handle_devices(req_ctx *c)
+{
+    json_t *docs = c->has_at ? NULL : na__snmp_live_docs(c->d), *out = json_array(), *doc;
+    const char *id;
+
+    if (c->has_at) {
+        if (!(docs = stored_devices_at(c, NULL))) {
+            json_decref(out);
+            return;
+        }
+        json_object_foreach(docs, id, doc) {
+            json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I}", "node_id", id, "ports",
+                                  (json_int_t)json_array_size(json_object_get(doc, "ports")),
+                                  "neighbors",
+                                  (json_int_t)json_array_size(json_object_get(doc, "neighbors")),
+                                  "hosts",
+                                  (json_int_t)json_array_size(json_object_get(doc, "hosts")),
+                                  "sensors",
+                                  (json_int_t)json_array_size(json_object_get(doc, "sensors")));
+            size_t up = 0, i;
+            json_t *p;
+            json_array_foreach(json_object_get(doc, "ports"), i, p)
+                up += field_is(p, "ifOperStatus", "up");
+            json_object_set_new(o, "ports_up", json_integer((json_int_t)up));
+            json_array_append_new(out, o);
+        }
+    } else if (docs) {
+        json_object_foreach(docs, id, doc)
+            json_array_append_new(out, device_summary(doc));
+    }
+    json_decref(docs);
+    send_json(c, 200, out);
+}
+
+static void handle_device(req_ctx *c, const char *id)
+{
+    json_t *docs, *doc;
+
+    if (!c->has_at) {
+        docs = na__snmp_live_docs(c->d);
+        doc = json_deep_copy(json_object_get(docs, id));
+        json_decref(docs);
+    } else {
+        if (!(docs = stored_devices_at(c, id)))
+            return;
+        doc = json_incref(json_object_get(docs, id));
+        json_decref(docs);
+    }
+    if (!doc) {
+        na__http_error(c->resp, 404, "not_found", "no polled device %s%s", id,
+                       c->has_at ? " at that time" : "");
+        return;
+    }
+    json_object_set_new(doc, "at", at_json(c));
+    send_json(c, 200, doc);
+}
+
 /* ---- routing ------------------------------------------------------------------------------------ */
 
 enum { R_GET = 1, R_POST = 2, R_PUT = 4, R_DELETE = 8 };
@@ -1495,6 +1687,8 @@ static const route routes[] = {
     {"analytics/whatif", R_POST, false},
     {"analytics/*", R_GET, false},
     {"metrics", R_GET, false},
+    {"devices", R_GET, false},
+    {"devices/*", R_GET, false},
     {"config", R_GET | R_PUT, true},
     {"openapi.json", R_GET, false},
     {"docs", R_GET, false},
@@ -1647,6 +1841,10 @@ void na__api_handle(const na__http_request *req, na__http_response *resp, void *
         handle_alerts(&c);
     else if (strcmp(r->pattern, "alerts/groups") == 0)
         handle_alert_groups(&c);
+    else if (strcmp(r->pattern, "devices") == 0)
+        handle_devices(&c);
+    else if (strcmp(r->pattern, "devices/*") == 0)
+        handle_device(&c, c.seg[1]);
     else if (strcmp(r->pattern, "silences") == 0)
         method == R_POST ? handle_silence_post(&c) : handle_silences_tunings(&c, true);
     else if (strcmp(r->pattern, "silences/*") == 0)

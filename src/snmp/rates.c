@@ -72,6 +72,12 @@ static double time_step(const na_snmp_device *prev, na_snmp_device *cur)
                 return 0;
             }
         }
+        if (ticks <= 0 && wall > 0) {
+            /* A frozen sysUpTime (broken agents, simulators): the poller's clock stands in. */
+            na__snmp_device_problem(cur, "sysUpTime did not advance (%u); rates use the "
+                                         "poller's clock", (unsigned)cur->sys.uptime);
+            return wall;
+        }
         if (ticks <= 0)
             na__snmp_device_problem(cur, "no rates: sysUpTime did not advance (%u)",
                                     (unsigned)cur->sys.uptime);
