@@ -78,6 +78,8 @@ static const walk_def walk_defs[] = {
     {"lldpRemTable", "1.0.8802.1.1.2.1.4.1", NA_SNMP_WANT_NEIGHBORS},
     {"lldpRemManAddrTable", "1.0.8802.1.1.2.1.4.2", NA_SNMP_WANT_NEIGHBORS},
     {"cdpCacheTable", "1.3.6.1.4.1.9.9.23.1.2.1", NA_SNMP_WANT_NEIGHBORS},
+    /* MIKROTIK-MIB mtxrNeighborTable: RouterOS's own LLDP index needs it to find local ports */
+    {"mtxrNeighborTable", "1.3.6.1.4.1.14988.1.1.11.1", NA_SNMP_WANT_NEIGHBORS},
     {"dot1dBasePortIfIndex", "1.3.6.1.2.1.17.1.4.1.2", NA_SNMP_WANT_HOSTS},
     {"dot1dTpFdbTable", "1.3.6.1.2.1.17.4.3", NA_SNMP_WANT_HOSTS},
     {"dot1qTpFdbTable", "1.3.6.1.2.1.17.7.1.2.2", NA_SNMP_WANT_HOSTS},

@@ -415,6 +415,7 @@ static const struct {
     {{1, 0, 8802, 1, 1, 2, 1, 3}, 8},       /* lldpLocalSystemData */
     {{1, 0, 8802, 1, 1, 2, 1, 4}, 8},       /* lldpRemoteSystemsData */
     {{1, 3, 6, 1, 4, 1, 9, 9, 23}, 9},      /* CISCO-CDP-MIB */
+    {{1, 3, 6, 1, 4, 1, 14988, 1, 1, 11}, 10}, /* MIKROTIK-MIB neighbours */
     {{1, 3, 6, 1, 2, 1, 17}, 7},            /* BRIDGE-MIB, Q-BRIDGE-MIB */
     {{1, 3, 6, 1, 2, 1, 4, 20}, 8},         /* ipAddrTable */
     {{1, 3, 6, 1, 2, 1, 4, 22}, 8},         /* ipNetToMediaTable */
