@@ -863,10 +863,18 @@ static bool end_down(const build *b, const lend *e)
     return d->ports[p].oper_status != 0 && d->ports[p].oper_status != NA_IF_UP;
 }
 
+/* Whether this end's device no longer answers (its neighbours are unknown, not gone). */
+static bool end_unreachable(const build *b, const lend *e)
+{
+    return e->dev != NONE && !b->devs[e->dev]->reachable;
+}
+
 /*
  * A link of the previous network that nobody reports now stays, down, when one of its ports
  * is now oper down: agents drop the LLDP entry of a port that went down, so without this a
  * failed cable would look like a removed one. With both ports up it was re-cabled: gone.
+ * It also stays, down, while one of its devices does not answer: what that device would say
+ * is unknown, and a silent device is no evidence that its cables were removed.
  */
 static int prev_add(build *b, const na_snmp_network *prev, const na_snmp_link *l)
 {
@@ -885,7 +893,9 @@ static int prev_add(build *b, const na_snmp_network *prev, const na_snmp_link *l
     }
     if ((rc = pair_key(b, l->a, l->b, &key)))
         return rc;
-    if (find_same(b, key, &x0, &x1, &swap) != NONE || (!end_down(b, &x0) && !end_down(b, &x1)))
+    if (find_same(b, key, &x0, &x1, &swap) != NONE ||
+        (!end_down(b, &x0) && !end_down(b, &x1) && !end_unreachable(b, &x0) &&
+         !end_unreachable(b, &x1)))
         return NA_OK;
     if (l->stub) {
         /* the stub is gone with its neighbour entry: bring it back from prev */

@@ -566,6 +566,45 @@ static int copy_vb(na_snmp_store *to, const na_snmp_vb *vb)
                               vb->v.u);
 }
 
+/*
+ * A device that stopped answering keeps what it last said (system, ports, neighbours, hosts,
+ * sensors): the warehouse then shows it down with its reason instead of its ports vanishing.
+ * One that answered only in part (a walk timed out) keeps the last known state of each group
+ * that came back empty. prev's memory moves into dev's arena; prev is left to be freed.
+ */
+static void keep_last_known(na_snmp_device *dev, na_snmp_device *prev)
+{
+    bool all = !dev->reachable;
+
+    na__arena_steal(&dev->arena, &prev->arena);
+    if (all)
+        dev->sys = prev->sys;
+    if (all || !dev->n_ports) {
+        dev->ports = prev->ports;
+        dev->n_ports = prev->n_ports;
+        for (size_t i = 0; i < dev->n_ports; i++)
+            dev->ports[i].has_rates = false;
+    }
+    if (all || !dev->n_neighbors) {
+        dev->neighbors = prev->neighbors;
+        dev->n_neighbors = prev->n_neighbors;
+    }
+    if (all || !dev->n_hosts) {
+        dev->hosts = prev->hosts;
+        dev->n_hosts = prev->n_hosts;
+    }
+    if (all || !dev->n_sensors) {
+        dev->sensors = prev->sensors;
+        dev->n_sensors = prev->n_sensors;
+    }
+    if (all || !dev->n_addresses) {
+        dev->addresses = prev->addresses;
+        dev->n_addresses = prev->n_addresses;
+    }
+    prev->n_ports = prev->n_neighbors = prev->n_hosts = prev->n_sensors = 0;
+    prev->n_addresses = prev->n_problems = 0;
+}
+
 typedef struct run_ctx {
     na_snmp_poller *p;
     size_t *map;                    /* collect index -> target index */
@@ -622,6 +661,8 @@ static int on_done(size_t index, na_snmp_store *store, const na_snmp_collect_inf
     }
     if (ts->dev && dev->reachable)
         na__snmp_rates(ts->dev, dev);
+    if (ts->dev && (!dev->reachable || info->reason))
+        keep_last_known(dev, ts->dev);
     na__snmp_device_free(ts->dev);
     ts->dev = dev;
     dev = NULL;

@@ -496,6 +496,63 @@ static void test_previous_poll_keeps_down_links(void **state)
     lab_free(&l2);
 }
 
+/* A device that stops answering keeps its links, down, and its stubs: silence is not removal. */
+static void test_unreachable_device_keeps_its_links_down(void **state)
+{
+    (void)state;
+    lab l1, l2;
+    na_snmp_network *n1, *n2;
+    size_t r1_links = 0, kept = 0, up_before = 0;
+
+    lab_build(&l1);
+    n1 = build_ok(l1.d, N_DEVS, NULL);
+    for (size_t k = 0; k < n1->n_links; k++)
+        if (strcmp(n1->links[k].a, "r1") == 0 || strcmp(n1->links[k].b, "r1") == 0) {
+            r1_links++;
+            up_before += n1->links[k].up;
+        }
+    lab_free(&l1);
+    assert_true(r1_links >= 2);
+    assert_int_equal(up_before, r1_links);
+
+    lab_build(&l2);
+    /* r1 times out: the interpreter leaves it with no neighbours, and its peers forget it too
+     * (the worst case: r1 really lost power and LLDP aged out everywhere) */
+    l2.d[R1]->reachable = false;
+    l2.d[R1]->n_neighbors = 0;
+    for (int k = 0; k < N_DEVS; k++) {
+        na_snmp_device *d = l2.d[k];
+        size_t w = 0;
+        const char *r1_chassis = l2.d[R1]->sys.chassis_id;
+        for (size_t i = 0; i < d->n_neighbors; i++) {
+            const na_snmp_neighbor *nb = &d->neighbors[i];
+            bool to_r1 = (nb->remote_sysname && strncmp(nb->remote_sysname, "r1", 2) == 0) ||
+                         (nb->remote_mgmt_ip && strcmp(nb->remote_mgmt_ip, "10.0.0.1") == 0) ||
+                         (nb->remote_chassis_id && r1_chassis &&
+                          strcmp(nb->remote_chassis_id, r1_chassis) == 0);
+            if (!to_r1)
+                d->neighbors[w++] = *nb;
+        }
+        d->n_neighbors = w;
+    }
+    n2 = build_ok(l2.d, N_DEVS, n1);
+    for (size_t k = 0; k < n2->n_links; k++)
+        if (strcmp(n2->links[k].a, "r1") == 0 || strcmp(n2->links[k].b, "r1") == 0)
+            kept++;
+    if (kept != r1_links)
+        print_net(n2);
+    assert_int_equal(kept, r1_links);
+    /* nobody reports these any more: kept from the previous poll, down */
+    link_check(n2, "r1:Gi0/1|r2:eth0", 1, 10, false, 100000000, "lldp", false);
+    link_check(n2, "r1:Gi0/3|r5:ge-0/0/0", 3, -1, false, 1000000000, "lldp", false);
+    /* r4's CDP entry (a device id the filter above does not recognise) still reports r1 Gi0/4:
+     * a live peer seeing the cable keeps it up */
+    link_check(n2, "r1:Gi0/4|r4:GigabitEthernet1/0/2", 4, 102, true, 10000000000, "cdp", false);
+    na__snmp_network_free(n1);
+    na__snmp_network_free(n2);
+    lab_free(&l2);
+}
+
 static void test_bad_node_ids_are_refused(void **state)
 {
     (void)state;
@@ -609,6 +666,7 @@ int main(void)
         cmocka_unit_test(test_stubs_with_one_name_and_two_chassis_are_two),
         cmocka_unit_test(test_ends_merge_on_port_ids_and_prefer_resolved_names),
         cmocka_unit_test(test_previous_poll_keeps_down_links),
+        cmocka_unit_test(test_unreachable_device_keeps_its_links_down),
         cmocka_unit_test(test_bad_node_ids_are_refused),
         cmocka_unit_test(test_topology_snapshot),
     };
