@@ -69,6 +69,7 @@ NAME_RE = re.compile(r"^na-(\d+)([a-z]?)-")
 TMP_PREFIX = "na-snmplab-"
 
 _open_labs = []
+_cleanups = []
 _handlers_installed = [False]
 _lab_count = [0]
 
@@ -166,7 +167,18 @@ def cleanup_stale(verbose=True):
     return removed
 
 
+def add_cleanup(fn):
+    """fn() runs before the labs are torn down at exit or on SIGTERM/SIGINT (e.g. to stop a
+    daemon that polls the lab)."""
+    _cleanups.append(fn)
+
+
 def _close_all():
+    while _cleanups:
+        try:
+            _cleanups.pop()()
+        except Exception as e:  # teardown goes on whatever one cleanup does
+            print(f"snmplab: cleanup failed: {e!r}", flush=True)
     for lab in list(_open_labs):
         lab.close()
 
