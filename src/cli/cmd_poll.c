@@ -170,6 +170,9 @@ static int run_recordings(char **files, size_t n, bool json)
         rc = na_cli_print_json(na__snmp_poll_json(devs, n, net));
     else
         print_table(devs, n, net);
+    for (size_t i = 0; i < n && rc == NA_EXIT_OK; i++)
+        if (!devs[i]->reachable)
+            rc = NA_EXIT_ERROR;
 out:
     na__snmp_network_free(net);
     for (size_t i = 0; i < n; i++)
@@ -397,6 +400,7 @@ int na_cli_poll(int argc, char **argv)
         rc = na_cli_fail(&err);
         goto out;
     }
+    rc = NA_EXIT_OK;
     if (json)
         rc = na_cli_print_json(na__snmp_poll_json(res.devices, res.n_devices, res.net));
     else

@@ -904,8 +904,9 @@ static void handle_topology(req_ctx *c)
     na_topology_unref(topo);
     if (!topo) {
         /* Nothing loaded yet: an empty snapshot, version 0. */
-        send_json(c, 200, json_pack("{s:n, s:s, s:I, s:[], s:[]}", "at", "type", "snapshot",
-                                    "version", (json_int_t)0, "nodes", "links"));
+        send_json(c, 200, json_pack("{s:n, s:s, s:n, s:I, s:o, s:[], s:[]}", "at", "type",
+                                    "snapshot", "name", "version", (json_int_t)0, "timestamp",
+                                    na__time_json(na_time_now()), "nodes", "links"));
         return;
     }
     if (!text) {

@@ -800,9 +800,18 @@ static int on_pdu(int op, netsnmp_session *session, int reqid, netsnmp_pdu *pdu,
         d->timed_out = true;
         return 1;
     }
-    if (op != NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE || !pdu)
+    if (op == NETSNMP_CALLBACK_OP_SEC_ERROR && !pdu) {
+        d->report = "authentication failure (security error)";
+        d->answered = true;
         return 1;
-    if (pdu->command == SNMP_MSG_REPORT && d->req != REQ_PROBE) {
+    }
+    /* A security error is how net-snmp hands over an agent's report about our request (snmpd
+     * answers a wrong passphrase with usmStatsWrongDigests): read it like a report. */
+    if ((op != NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE && op != NETSNMP_CALLBACK_OP_SEC_ERROR) ||
+        !pdu)
+        return 1;
+    if ((pdu->command == SNMP_MSG_REPORT || op == NETSNMP_CALLBACK_OP_SEC_ERROR) &&
+        d->req != REQ_PROBE) {
         bool time_window;
         const char *why = report_reason(pdu, &time_window);
         if (time_window) {

@@ -40,6 +40,7 @@ typedef struct cand {
     bool stub;          /* e[1] is a stub */
     bool kept;          /* from prev: neighbour gone, port down */
     uint64_t kept_speed;
+    unsigned missing;   /* kept: polls in a row nobody reported it */
     size_t next;        /* next candidate between the same two nodes, NONE */
 } cand;
 
@@ -871,7 +872,7 @@ static bool end_unreachable(const build *b, const lend *e)
 
 /*
  * A link of the previous network that nobody reports now stays, down, when one of its ports
- * is now oper down: agents drop the LLDP entry of a port that went down, so without this a
+ * is now oper down (or for one poll when it is not): agents drop the LLDP entry of a port that went down, so without this a
  * failed cable would look like a removed one. With both ports up it was re-cabled: gone.
  * It also stays, down, while one of its devices does not answer: what that device would say
  * is unknown, and a silent device is no evidence that its cables were removed.
@@ -893,9 +894,13 @@ static int prev_add(build *b, const na_snmp_network *prev, const na_snmp_link *l
     }
     if ((rc = pair_key(b, l->a, l->b, &key)))
         return rc;
+    /* Both ports up and both devices answering: re-cabled, or the neighbour entry went a
+     * moment before the port's status did (agents forget a neighbour ~1 s after the cable goes,
+     * and snmpd's cached ifTable shows the port down ~2-3 s later). One poll's grace, down,
+     * tells the two apart; a second poll without it and with the ports up drops it. */
     if (find_same(b, key, &x0, &x1, &swap) != NONE ||
         (!end_down(b, &x0) && !end_down(b, &x1) && !end_unreachable(b, &x0) &&
-         !end_unreachable(b, &x1)))
+         !end_unreachable(b, &x1) && l->missing > 0))
         return NA_OK;
     if (l->stub) {
         /* the stub is gone with its neighbour entry: bring it back from prev */
@@ -910,7 +915,10 @@ static int prev_add(build *b, const na_snmp_network *prev, const na_snmp_link *l
             return rc;
         x1.node = b->stubs[s].id;
     }
-    return cand_add(b, &x0, &x1, l->protocol, l->stub, true, l->speed_bps);
+    if ((rc = cand_add(b, &x0, &x1, l->protocol, l->stub, true, l->speed_bps)))
+        return rc;
+    b->cands[b->n_cands - 1].missing = l->missing + 1;
+    return NA_OK;
 }
 
 /* ---- the network ------------------------------------------------------------------------------ */
@@ -925,6 +933,7 @@ static void link_state(const build *b, const cand *c, na_snmp_link *l)
 {
     l->up = !c->kept;
     l->speed_bps = c->kept ? c->kept_speed : 0;
+    l->missing = c->missing;
     if (c->kept)
         return;
     for (int k = 0; k < 2; k++) {

@@ -394,6 +394,8 @@ typedef struct na_snmp_link {
     uint64_t speed_bps;               /* min of the known ends, 0 unknown */
     const char *protocol;             /* "lldp", "cdp" */
     bool stub;                        /* b is a discovered stub, not a polled device */
+    unsigned missing;                 /* polls in a row that nobody reported it (kept from
+                                         the previous network, down); 0 when reported */
 } na_snmp_link;
 
 typedef struct na_snmp_stub {

@@ -469,6 +469,23 @@ static void test_previous_poll_keeps_down_links(void **state)
     l2.d[S1]->n_neighbors--;
 
     n2 = build_ok(l2.d, N_DEVS, n1);
+    /* the re-cabled one gets one poll's grace, down: its entries may just have gone before the
+     * port's status did */
+    {
+        const na_snmp_link *g = link_get(n2, "r3:Ethernet3|r4:GigabitEthernet1/0/1");
+        assert_false(g->up);
+        assert_int_equal(g->missing, 1);
+        na_snmp_network *n2b = build_ok(l2.d, N_DEVS, n2);
+        if (n2b->n_links != 9)
+            print_net(n2b);
+        assert_int_equal(n2b->n_links, 9);
+        for (size_t k = 0; k < n2b->n_links; k++)
+            assert_null(strstr(n2b->links[k].id, "Ethernet3"));
+        /* the cut cable stays down as long as its port is */
+        assert_int_equal(link_get(n2b, "r1:Gi0/1|r2:eth0")->missing, 2);
+        na__snmp_network_free(n2);
+        n2 = n2b;
+    }
     if (n2->n_links != 9)
         print_net(n2);
     assert_int_equal(n2->n_links, 9);
