@@ -158,8 +158,11 @@ static int run_recordings(char **files, size_t n, bool json)
         if (rep.skipped)
             fprintf(stderr, "netassure poll: %s: %zu of %zu lines skipped (first: line %zu, %s)\n",
                     files[i], rep.skipped, rep.lines, rep.first_bad_line, rep.first_bad_reason);
-        devs[i]->node_id = devs[i]->sys.name && *devs[i]->sys.name
-                               ? devs[i]->sys.name : devs[i]->target;
+        if (na__snmp_node_id(devs, i, devs[i]->sys.name && *devs[i]->sys.name
+                                          ? devs[i]->sys.name : base, base, &err)) {
+            rc = na_cli_fail(&err);
+            goto out;
+        }
         devs[i]->latitude = devs[i]->longitude = NAN;
     }
     if (na__snmp_network_build(devs, n, NULL, &net, &err)) {
@@ -321,8 +324,25 @@ int na_cli_poll(int argc, char **argv)
         if (!cred.priv_proto)
             cred.priv_proto = "AES";
     }
-    if (na__snmp_credentials_check(&cred, "--", &err)) {
-        rc = na_cli_usage_error("poll", "%s", err.message);
+    if (cred.version != NA_SNMP_V3 && (level || cred.auth_pass || cred.priv_pass ||
+                                       cred.auth_proto || cred.priv_proto || cred.context)) {
+        rc = na_cli_usage_error("poll", "the --v3-* options need --v3-user");
+        goto out;
+    }
+    if (na__snmp_credentials_check(&cred, "", &err)) {
+        /* the check speaks in configuration keys: name the options instead */
+        static const char *const keys[][2] = {
+            {"community", "--community"},         {"user", "--v3-user"},
+            {"auth_protocol", "--v3-auth-proto"}, {"auth_password", "--v3-auth-pass"},
+            {"priv_protocol", "--v3-priv-proto"}, {"priv_password", "--v3-priv-pass"}};
+        const char *msg = err.message, *colon = strchr(msg, ':');
+        for (size_t k = 0; colon && k < sizeof(keys) / sizeof(keys[0]); k++)
+            if ((size_t)(colon - msg) == strlen(keys[k][0]) &&
+                strncmp(msg, keys[k][0], strlen(keys[k][0])) == 0) {
+                rc = na_cli_usage_error("poll", "%s%s", keys[k][1], colon);
+                goto out;
+            }
+        rc = na_cli_usage_error("poll", "%s", msg);
         goto out;
     }
     if (config) {

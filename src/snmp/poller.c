@@ -709,30 +709,54 @@ static int collect_due(na_snmp_poller *p, const volatile int *stop, na_error *er
     return rc;
 }
 
-/* node ids: configured name, else sysName, else host; a clash falls back to name@host. */
+int na__snmp_node_id(na_snmp_device *const *devs, size_t i, const char *want,
+                     const char *alt, na_error *err)
+{
+    char buf[600];
+    const char *id = want;
+
+    for (unsigned k = 1; k < 100000; k++) {
+        bool used = false;
+        for (size_t j = 0; j < i && !used; j++)
+            used = devs[j]->node_id && strcmp(devs[j]->node_id, id) == 0;
+        if (!used)
+            break;
+        /* clashes: want@alt first (a readable tell-apart), then numbered */
+        if (k == 1 && alt)
+            snprintf(buf, sizeof(buf), "%s@%s", want, alt);
+        else
+            snprintf(buf, sizeof(buf), "%s#%u", want, k);
+        id = buf;
+    }
+    if (!(devs[i]->node_id = na__arena_strdup(&devs[i]->arena, id)))
+        return na_error_set(err, NA_ENOMEM, "out of memory");
+    return NA_OK;
+}
+
+/* node ids: configured name, else sysName, else host; a clash gets "@host[:port]", then "#k". */
 static int assign_ids(na_snmp_poller *p, na_error *err)
 {
+    size_t n = 0;
+
     for (size_t i = 0; i < p->n; i++) {
         target_state *ts = &p->t[i];
         na_snmp_device *dev = ts->dev;
-        const char *id;
+        char alt[300];
+        int rc;
         if (!dev)
             continue;
-        id = ts->dc.name ? ts->dc.name
-             : dev->sys.name && *dev->sys.name ? dev->sys.name : ts->target.host;
-        for (size_t j = 0; j < i; j++) {
-            if (p->t[j].dev && p->t[j].dev->node_id && strcmp(p->t[j].dev->node_id, id) == 0) {
-                char buf[512];
-                snprintf(buf, sizeof(buf), "%s@%s", id, ts->target.host);
-                id = buf;
-                if (!(dev->node_id = na__arena_strdup(&dev->arena, id)))
-                    return na_error_set(err, NA_ENOMEM, "out of memory");
-                goto next;
-            }
-        }
-        if (!(dev->node_id = na__arena_strdup(&dev->arena, id)))
-            return na_error_set(err, NA_ENOMEM, "out of memory");
-next:;
+        if (ts->target.port && ts->target.port != 161)
+            snprintf(alt, sizeof(alt), "%s:%u", ts->target.host, (unsigned)ts->target.port);
+        else
+            snprintf(alt, sizeof(alt), "%s", ts->target.host);
+        dev->node_id = NULL;
+        p->view[n] = dev;
+        rc = na__snmp_node_id(p->view, n, ts->dc.name ? ts->dc.name
+                                          : dev->sys.name && *dev->sys.name ? dev->sys.name
+                                          : ts->target.host, alt, err);
+        if (rc)
+            return rc;
+        n++;
     }
     return NA_OK;
 }

@@ -65,6 +65,11 @@ int na__snmp_credentials_check(const na_snmp_credentials *c, const char *path, n
 /* "noAuthNoPriv", "authNoPriv", "authPriv" (any case). 0 or NA_EINVAL. */
 int na__snmp_parse_level(const char *s, na_snmp_seclevel *out);
 
+/* Sets devs[i]->node_id to `want`, or when devs[0..i) already use it "want@alt" (alt may be
+ * NULL), then "want#k": unique among them. The id is copied into the device's arena. */
+int na__snmp_node_id(na_snmp_device *const *devs, size_t i, const char *want, const char *alt,
+                     na_error *err);
+
 typedef struct na_snmp_poller na_snmp_poller;
 
 /* Checks credentials, opens the geolocation. `cfg` must outlive the poller. Caller owns *out. */
