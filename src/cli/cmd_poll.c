@@ -380,6 +380,7 @@ int na_cli_poll(int argc, char **argv)
             char host[256];
             unsigned port;
             memset(dc, 0, sizeof(*dc));
+            dc->retries = -1;
             if (split_host(devices[i], host, sizeof(host), &port)) {
                 rc = na_cli_usage_error("poll", "--device '%s': expected HOST, HOST:PORT or "
                                                 "[IPv6]:PORT", devices[i]);

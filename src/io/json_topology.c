@@ -480,13 +480,9 @@ static bool format_rfc3339(int64_t ms, char *buf, size_t len)
     civil_from_days(days, &y, &m, &d);
     if (y < 0 || y > 9999)
         return false;
-    if (rem % 1000)
-        snprintf(buf, len, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", (int)y, m, d,
-                 (int)(rem / 3600000), (int)(rem / 60000 % 60), (int)(rem / 1000 % 60),
-                 (int)(rem % 1000));
-    else
-        snprintf(buf, len, "%04d-%02u-%02uT%02d:%02d:%02dZ", (int)y, m, d, (int)(rem / 3600000),
-                 (int)(rem / 60000 % 60), (int)(rem / 1000 % 60));
+    /* always with milliseconds: the API's times have one shape (a whole second included) */
+    snprintf(buf, len, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", (int)y, m, d, (int)(rem / 3600000),
+             (int)(rem / 60000 % 60), (int)(rem / 1000 % 60), (int)(rem % 1000));
     return true;
 }
 

@@ -864,6 +864,19 @@ static bool end_down(const build *b, const lend *e)
     return d->ports[p].oper_status != 0 && d->ports[p].oper_status != NA_IF_UP;
 }
 
+/* Whether a link reported now already uses this end's port (the previous link through it,
+ * e.g. to a stub that is now a polled device, is superseded). */
+static bool port_taken(const build *b, const lend *e)
+{
+    if (e->dev == NONE || e->if_index < 0)
+        return false;
+    for (size_t c = 0; c < b->n_cands; c++)
+        for (int k = 0; k < 2; k++)
+            if (b->cands[c].e[k].dev == e->dev && b->cands[c].e[k].if_index == e->if_index)
+                return true;
+    return false;
+}
+
 /* Whether this end's device no longer answers (its neighbours are unknown, not gone). */
 static bool end_unreachable(const build *b, const lend *e)
 {
@@ -898,7 +911,8 @@ static int prev_add(build *b, const na_snmp_network *prev, const na_snmp_link *l
      * moment before the port's status did (agents forget a neighbour ~1 s after the cable goes,
      * and snmpd's cached ifTable shows the port down ~2-3 s later). One poll's grace, down,
      * tells the two apart; a second poll without it and with the ports up drops it. */
-    if (find_same(b, key, &x0, &x1, &swap) != NONE ||
+    if (find_same(b, key, &x0, &x1, &swap) != NONE || port_taken(b, &x0) ||
+        port_taken(b, &x1) ||
         (!end_down(b, &x0) && !end_down(b, &x1) && !end_unreachable(b, &x0) &&
          !end_unreachable(b, &x1) && l->missing > 0))
         return NA_OK;

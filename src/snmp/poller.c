@@ -274,7 +274,7 @@ static int read_devices(na_snmp_config *cfg, const json_t *arr, na_error *err)
 {
     static const char *const known[] = {"host", "port", "name", "credentials", "site",
                                         "latitude", "longitude", "role", "interval",
-                                        "topology_interval", NULL};
+                                        "topology_interval", "timeout", "retries", NULL};
     size_t i;
     json_t *d;
     int rc;
@@ -290,8 +290,10 @@ static int read_devices(na_snmp_config *cfg, const json_t *arr, na_error *err)
     json_array_foreach(arr, i, d) {
         na_snmp_device_config *dc = &cfg->devices[cfg->n_devices++];
         char path[48];
-        double port = 0;
+        double port = 0, retries = -1;
+        int64_t timeout = 0;
         memset(dc, 0, sizeof(*dc));
+        dc->retries = -1;
         snprintf(path, sizeof(path), "snmp.devices[%zu].", i);
         if (json_is_string(d)) { /* "10.0.0.1" shorthand */
             if (!(dc->host = na__arena_strdup(&cfg->arena, json_string_value(d))))
@@ -311,8 +313,14 @@ static int read_devices(na_snmp_config *cfg, const json_t *arr, na_error *err)
             (rc = read_coords(d, path, &dc->has_coords, &dc->latitude, &dc->longitude, err)) ||
             (rc = na__jconf_duration(d, "interval", path, 0, &dc->interval_ms, err)) ||
             (rc = na__jconf_duration(d, "topology_interval", path, 0, &dc->topology_interval_ms,
-                                     err)))
+                                     err)) ||
+            (rc = na__jconf_duration(d, "timeout", path, 0, &timeout, err)) ||
+            (rc = na__jconf_num(d, "retries", path, -1, -1, 10, &retries, err)))
             return rc;
+        if (timeout && (timeout < 10 || timeout > 600000))
+            return na_error_set(err, NA_EINVAL, "%stimeout: from 10ms to 10m", path);
+        dc->timeout_ms = (int)timeout;
+        dc->retries = (int)retries;
         dc->port = (uint16_t)port;
         if (!dc->host || !*dc->host)
             return na_error_set(err, NA_EINVAL, "%shost: required", path);
@@ -470,8 +478,8 @@ static int add_target(na_snmp_poller *p, const na_snmp_device_config *dc, bool c
     ts->target.host = dc->host;
     ts->target.port = dc->port;
     ts->target.cred = na__snmp_config_creds(cfg, dc->credentials);
-    ts->target.timeout_ms = cfg->timeout_ms;
-    ts->target.retries = cfg->retries;
+    ts->target.timeout_ms = dc->timeout_ms ? dc->timeout_ms : cfg->timeout_ms;
+    ts->target.retries = dc->retries >= 0 ? dc->retries : cfg->retries;
     ts->target.max_repetitions = cfg->max_repetitions;
     if (!ts->target.cred)
         return na_error_set(err, NA_EINVAL, "snmp: device %s: no credentials", dc->host);
@@ -828,6 +836,7 @@ static size_t add_crawled(na_snmp_poller *p, na_error *err)
         if (!g.site)
             continue;
         memset(&dc, 0, sizeof(dc));
+        dc.retries = -1;
         if (!(dc.host = na__arena_strdup(&p->arena, ip)) || add_target(p, &dc, true, err))
             break;
         p->t[p->n - 1].polled_now = p->t[p->n - 1].topology_now = true;

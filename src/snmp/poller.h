@@ -21,6 +21,8 @@ typedef struct na_snmp_device_config {
     bool has_coords;
     double latitude, longitude;
     const char *role;
+    int timeout_ms;                /* 0: the snmp section's */
+    int retries;                   /* -1: the snmp section's */
     int64_t interval_ms;           /* 0: the snmp section's */
     int64_t topology_interval_ms;  /* 0: the snmp section's */
 } na_snmp_device_config;

@@ -449,11 +449,19 @@ class Lab:
             nb = self.lldp_neighbours(sw)
             if nb != self.neighbours(sw):
                 missing.append(f"{sw}: LLDP neighbours {nb} (want {self.neighbours(sw)})")
+                continue
+            # snmpd caches its interface table for a few seconds: a veth that came up after the
+            # cache was filled still reads down until it is refreshed
+            for peer in self.neighbours(sw):
+                st = self.oper_status(sw, self.port(sw, peer))
+                if st != 1:
+                    missing.append(f"{sw}: {self.port(sw, peer)} ifOperStatus {st!r}")
         return not missing, missing
 
     def wait_ready(self, timeout=60.0):
-        """Waits until every switch answers sysName over SNMP from the root namespace and its
-        lldpRemTable lists exactly its cabled neighbours. LabError (with the logs) on timeout."""
+        """Waits until every switch answers sysName over SNMP from the root namespace, its
+        lldpRemTable lists exactly its cabled neighbours and IF-MIB shows their ports up.
+        LabError (with the logs) on timeout."""
         t0 = time.monotonic()
         missing = ["not checked yet"]
         while time.monotonic() - t0 < timeout:

@@ -170,6 +170,22 @@ def poll_checks(lab):
     if doc is not None:
         check_poll_devices(lab, doc, "poll v2c")
         check_poll_links(lab, doc, "poll v2c")
+    # Crawl: only sw1 is given; the others are found through the neighbours' management
+    # addresses (lldpRemManAddrTable), inside the allowed subnet, round after round.
+    doc = run_poll(lab, ["--community", snmplab.COMMUNITY, "--crawl", lab.subnet],
+                   "poll --crawl from sw1", devices=[lab.ip("sw1")])
+    if doc is not None:
+        check_poll_devices(lab, doc, "poll --crawl from sw1")
+        check_poll_links(lab, doc, "poll --crawl from sw1")
+    # Crawling is limited to the allowed subnets: none here, so sw1 alone, its peers as stubs.
+    doc = run_poll(lab, ["--community", snmplab.COMMUNITY, "--crawl", "192.0.2.0/24"],
+                   "poll --crawl outside the lab's subnet", devices=[lab.ip("sw1")])
+    if doc is not None:
+        check(len(doc["devices"]) == 1, "poll --crawl outside the subnet polls sw1 only",
+              len(doc["devices"]))
+        check(len(doc["stubs"]) == len(lab.neighbours("sw1")),
+              "poll --crawl outside the subnet: sw1's neighbours are stubs",
+              json.dumps(doc["stubs"])[:300])
     if lab.v3:
         v3 = ["--v3-user", snmplab.V3_USER, "--v3-level", "authPriv",
               "--v3-auth-proto", snmplab.V3_AUTH_PROTO, "--v3-auth-pass", snmplab.V3_AUTH_PASS,
