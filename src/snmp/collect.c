@@ -792,7 +792,11 @@ static int on_pdu(int op, netsnmp_session *session, int reqid, netsnmp_pdu *pdu,
     device *d = magic;
 
     (void)session;
-    if (!d || d->state != DEV_ACTIVE || reqid != d->reqid || d->answered)
+    /* A report about a request the agent could not authenticate carries request-id 0 (it
+     * cannot read ours, RFC 3412 7.1.3): with one request outstanding per session, it is
+     * about that one. */
+    if (!d || d->state != DEV_ACTIVE || d->answered ||
+        (reqid != d->reqid && !(pdu && pdu->command == SNMP_MSG_REPORT && d->reqid)))
         return 1; /* a late answer to a request we gave up on */
     if (op == NETSNMP_CALLBACK_OP_TIMED_OUT || op == NETSNMP_CALLBACK_OP_SEND_FAILED) {
         d->info.timeouts++;
