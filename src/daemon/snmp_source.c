@@ -122,14 +122,6 @@ static const char *port_name(const na_snmp_port *p)
     return p->name && *p->name ? p->name : p->descr;
 }
 
-static const na_snmp_port *find_port(const na_snmp_device *dev, int64_t if_index)
-{
-    for (size_t i = 0; i < dev->n_ports; i++)
-        if (dev->ports[i].if_index == if_index)
-            return &dev->ports[i];
-    return NULL;
-}
-
 static void device_rows(na__snmp_batch *b, const na_snmp_device *dev)
 {
     const char *node = dev->node_id;
@@ -232,7 +224,7 @@ static void host_rows(na__snmp_batch *b, na_snmp_device *const *devs, size_t n)
     for (size_t d = 0; d < n; d++) {
         for (size_t i = 0; i < devs[d]->n_hosts; i++) {
             const na_snmp_host *h = &devs[d]->hosts[i];
-            const na_snmp_port *port = h->if_index >= 0 ? find_port(devs[d], h->if_index) : NULL;
+            const na_snmp_port *port = h->if_index >= 0 ? na__snmp_port_find(devs[d], h->if_index) : NULL;
             int rank = port ? (port->edge ? 3 : 2) : 1;
             char mac[24];
             size_t k;
@@ -263,7 +255,7 @@ static void host_rows(na__snmp_batch *b, na_snmp_device *const *devs, size_t n)
     }
     for (size_t k = 0; k < np; k++) {
         const na_snmp_host *h = p[k].h;
-        const na_snmp_port *port = h->if_index >= 0 ? find_port(p[k].dev, h->if_index) : NULL;
+        const na_snmp_port *port = h->if_index >= 0 ? na__snmp_port_find(p[k].dev, h->if_index) : NULL;
         json_t *attrs = json_object();
         char pid[600];
         na_wh_value *v = add_row(b, 1, p[k].mac);
@@ -412,7 +404,7 @@ static void run_samples(samples *ss, const na_snmp_poll_result *res)
             const na_snmp_device *dev = res->devices[d];
             int64_t ifx = strcmp(dev->node_id, l->a) == 0 ? l->a_if_index
                           : strcmp(dev->node_id, l->b) == 0 ? l->b_if_index : -1;
-            const na_snmp_port *p = ifx >= 0 ? find_port(dev, ifx) : NULL;
+            const na_snmp_port *p = ifx >= 0 ? na__snmp_port_find(dev, ifx) : NULL;
             if (!p || !p->has_rates || dev->polled_at < res->started_at)
                 continue;
             for (int k = 0; k < 2; k++) {

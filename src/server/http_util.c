@@ -10,20 +10,10 @@
 #include <jansson.h>
 
 #include "server/http.h"
+#include "core/text.h"
 
 /* Longest parameter name compared; longer names in the query never match. */
 #define MAX_QUERY_NAME 256
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /*
  * Percent-decodes src[0..n) ('+' is a space) into out (cap bytes, NUL-terminated).
@@ -41,8 +31,8 @@ static long decode_part(const char *src, size_t n, char *out, size_t cap)
             int hi, lo;
             if (n - i < 3)
                 return -1;
-            hi = hex_value(src[i + 1]);
-            lo = hex_value(src[i + 2]);
+            hi = na__hex_digit(src[i + 1]);
+            lo = na__hex_digit(src[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             ch = (char)((hi << 4) | lo);

@@ -6,6 +6,7 @@
  * because its port went down. na__snmp_topology turns devices and network into a snapshot.
  */
 #include "snmp/snmp.h"
+#include "core/text.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -78,14 +79,6 @@ static char lower(char c)
     return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = lower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /*
  * A MAC address as agents and our formatter write it: six groups of 1-2 hex digits separated
  * by ':' '-' or ' ', Cisco's three groups of four ("aabb.ccdd.eeff"), or twelve hex digits.
@@ -100,7 +93,7 @@ static bool mac_parse(const char *s, uint8_t mac[6])
         return false;
     for (size_t i = 0; i <= len; i++) {
         char c = i < len ? s[i] : ':';
-        int h = hexval(c);
+        int h = na__hex_digit(c);
         if (h >= 0) {
             if (++w > 12)
                 return false;
@@ -134,7 +127,7 @@ static bool mac_parse(const char *s, uint8_t mac[6])
     }
     if (n == 1 && widths[0] == 12) {
         for (size_t k = 0; k < 6; k++)
-            mac[k] = (uint8_t)(hexval(s[2 * k]) << 4 | hexval(s[2 * k + 1]));
+            mac[k] = (uint8_t)(na__hex_digit(s[2 * k]) << 4 | na__hex_digit(s[2 * k + 1]));
         return true;
     }
     return false;

@@ -12,6 +12,7 @@
  * stages can run to the end and report once.
  */
 #include "snmp/snmp.h"
+#include "core/text.h"
 
 #include <arpa/inet.h>
 #include <math.h>
@@ -504,17 +505,6 @@ static const char *id_text(ctx *c, const uint8_t *p, size_t len)
     return s;
 }
 
-static int hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* "aa:bb:cc:dd:ee:ff", "aa-bb-...", "aabb.ccdd.eeff", "aabbccddeeff" (any case) -> 6 bytes. */
 static bool parse_mac_text(const uint8_t *p, size_t len, uint8_t mac[6])
 {
@@ -524,7 +514,7 @@ static bool parse_mac_text(const uint8_t *p, size_t len, uint8_t mac[6])
     if (len < 12 || len > 17)
         return false;
     for (size_t k = 0; k < len; k++) {
-        int h = hexval(p[k]);
+        int h = na__hex_digit(p[k]);
         if (h < 0) {
             if (p[k] != ':' && p[k] != '-' && p[k] != '.')
                 return false;
@@ -934,7 +924,7 @@ out:
 }
 
 /* Ports are sorted by ifIndex. */
-static na_snmp_port *port_by_index(const na_snmp_device *dev, int64_t if_index)
+na_snmp_port *na__snmp_port_find(const na_snmp_device *dev, int64_t if_index)
 {
     size_t lo = 0, hi = dev->n_ports;
 
@@ -1047,7 +1037,7 @@ static const na_snmp_port *match_port_text(ctx *c, const char *s)
     if (!p && parse_mac_text((const uint8_t *)s, strlen(s), mac))
         p = port_unique_by_mac(c->dev, mac);
     if (!p && s[0] && strlen(s) <= 10 && strspn(s, "0123456789") == strlen(s))
-        p = port_by_index(c->dev, strtoll(s, NULL, 10));
+        p = na__snmp_port_find(c->dev, strtoll(s, NULL, 10));
     return p;
 }
 
@@ -1140,11 +1130,11 @@ static void map_local_port(ctx *c, loc_port *lp, size_t nlp, uint32_t num, na_sn
     uint64_t u;
 
     if (l && l->if_index >= 0)
-        p = port_by_index(c->dev, l->if_index);
+        p = na__snmp_port_find(c->dev, l->if_index);
     if (!p)
-        p = port_by_index(c->dev, num);
+        p = na__snmp_port_find(c->dev, num);
     if (!p && get_uint(cell1(c, T_BASE_PORT, N_OF(T_BASE_PORT), 2, num), NULL, &u))
-        p = port_by_index(c->dev, (int64_t)u);
+        p = na__snmp_port_find(c->dev, (int64_t)u);
     if (!p)
         p = port_unique_by_number(c->dev, num);
     nb->local_if_index = p ? p->if_index : -1;
@@ -1195,7 +1185,7 @@ static void read_lldp_row(ctx *c, const row *r, loc_port *lp, size_t nlp, colsta
         int64_t i;
         key.index = r->idx[0];
         if (get_int(cell1(c, T_MTXR_NEIGHBOR, N_OF(T_MTXR_NEIGHBOR), 8, r->idx[0]), NULL, &i)) {
-            const na_snmp_port *lport = port_by_index(c->dev, i);
+            const na_snmp_port *lport = na__snmp_port_find(c->dev, i);
             if (lport) {
                 nb.local_if_index = lport->if_index;
                 nb.local_if_name = port_label(lport);
@@ -1277,7 +1267,7 @@ static void read_cdp(ctx *c, vec *nbs, vec *keys)
             bad_index++;
             continue;
         }
-        lport = port_by_index(c->dev, r->idx[0]);
+        lport = na__snmp_port_find(c->dev, r->idx[0]);
         if (lport) {
             nb.local_if_index = lport->if_index;
             nb.local_if_name = port_label(lport);
@@ -1375,7 +1365,7 @@ static void interpret_neighbors(ctx *c)
     if (!c->dev->neighbors)
         c->dev->n_neighbors = 0;
     for (size_t k = 0; k < c->dev->n_neighbors; k++) {
-        na_snmp_port *p = port_by_index(c->dev, c->dev->neighbors[k].local_if_index);
+        na_snmp_port *p = na__snmp_port_find(c->dev, c->dev->neighbors[k].local_if_index);
         if (p && c->dev->neighbors[k].local_if_index >= 0)
             p->uplink = true;
     }
@@ -1605,9 +1595,9 @@ static int64_t bridge_port_if(ctx *c, uint32_t base_port)
     uint64_t u;
 
     if (get_uint(cell1(c, T_BASE_PORT, N_OF(T_BASE_PORT), 2, base_port), NULL, &u) &&
-        port_by_index(c->dev, (int64_t)u))
+        na__snmp_port_find(c->dev, (int64_t)u))
         return (int64_t)u;
-    if (port_by_index(c->dev, base_port))
+    if (na__snmp_port_find(c->dev, base_port))
         return base_port;
     /* JetStream counts bridge ports from 1 like its front panel, beside ifIndex 49153.. */
     p = port_unique_by_number(c->dev, base_port);
@@ -1745,7 +1735,7 @@ static void interpret_hosts(ctx *c)
         const arp_entry *e = arp_best(&arp, h->mac);
         if (e)
             h->ip = ip_text(c, e->family, e->addr);
-        h->port_name = port_label(port_by_index(c->dev, h->if_index));
+        h->port_name = port_label(na__snmp_port_find(c->dev, h->if_index));
     }
     /* addresses the device reaches without a forwarding entry (routed ports, aged FDB) */
     for (size_t k = 0; k < arp.n && !c->nomem; k++) {
@@ -1759,7 +1749,7 @@ static void interpret_hosts(ctx *c)
             break;
         memcpy(h->mac, best->mac, 6);
         h->ip = ip_text(c, best->family, best->addr);
-        p = port_by_index(c->dev, best->if_index);
+        p = na__snmp_port_find(c->dev, best->if_index);
         h->if_index = p ? p->if_index : -1;
         h->port_name = port_label(p);
         h->source = "arp";
@@ -1770,7 +1760,7 @@ static void interpret_hosts(ctx *c)
         const na_snmp_host *h = (const na_snmp_host *)hosts.v + k;
         na_snmp_port *p;
         if (strcmp(h->source, "arp") != 0 && h->if_index >= 0 &&
-            (p = port_by_index(c->dev, h->if_index)))
+            (p = na__snmp_port_find(c->dev, h->if_index)))
             p->n_hosts++;
     }
     for (size_t k = 0; k < c->dev->n_ports; k++) {

@@ -13,22 +13,6 @@
 
 #define WRAP32 4294967296.0
 
-static const na_snmp_port *find_port(const na_snmp_device *dev, int64_t if_index)
-{
-    size_t lo = 0, hi = dev->n_ports;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (dev->ports[mid].if_index < if_index)
-            lo = mid + 1;
-        else if (dev->ports[mid].if_index > if_index)
-            hi = mid;
-        else
-            return &dev->ports[mid];
-    }
-    return NULL;
-}
-
 /* cur - prev for a counter; a 32-bit one wraps once. False when it went back. */
 static bool counter_delta(uint64_t prev, uint64_t cur, bool wide, double *out)
 {
@@ -102,7 +86,7 @@ size_t na__snmp_rates(const na_snmp_device *prev, na_snmp_device *cur)
         return 0;
     for (size_t k = 0; k < cur->n_ports; k++) {
         na_snmp_port *p = &cur->ports[k];
-        const na_snmp_port *q = find_port(prev, p->if_index);
+        const na_snmp_port *q = na__snmp_port_find(prev, p->if_index);
         double in_o, out_o, in_u, out_u, in_e = NAN, out_e = NAN, in_d = NAN, out_d = NAN;
         bool wide = p->counters_64;
 

@@ -305,6 +305,8 @@ typedef struct na_snmp_device {
                                          "sysLocation:site", "maxmind", NULL unknown */
 } na_snmp_device;
 
+/* The port with this ifIndex (ports are sorted by it), or NULL. */
+na_snmp_port *na__snmp_port_find(const na_snmp_device *dev, int64_t if_index);
 /* Caller owns *out (free with na__snmp_device_free). */
 int na__snmp_device_new(na_snmp_device **out, na_error *err);
 void na__snmp_device_free(na_snmp_device *dev);

@@ -3,6 +3,7 @@
  * store from a snmpsim recording (tests, fuzzing and `poll --snmprec`).
  */
 #include "snmp/snmp.h"
+#include "core/text.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -244,17 +245,6 @@ const char *na__snmp_oid_format(const uint32_t *oid, size_t len, char *buf, size
 
 /* ---- .snmprec --------------------------------------------------------------------------- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Parses a decimal integer of the whole field; false when malformed. */
 static bool parse_i64(const char *s, size_t len, int64_t *out)
 {
@@ -324,7 +314,7 @@ static int load_line(const char *p, size_t len, na_snmp_store *st, na_snmprec_re
         if (!(buf = malloc(vlen / 2 + 1)))
             return NA_ENOMEM;
         for (size_t k = 0; k < vlen / 2; k++) {
-            int hi = hexval(val[2 * k]), lo = hexval(val[2 * k + 1]);
+            int hi = na__hex_digit(val[2 * k]), lo = na__hex_digit(val[2 * k + 1]);
             if (hi < 0 || lo < 0) {
                 free(buf);
                 bad_line(rep, line, "bad hex digit");
