@@ -90,6 +90,14 @@ def missing_tools():
         p = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True)
         if p.returncode != 0:
             why.append(f"`ip netns` does not work: {p.stderr.strip()[:200]}")
+    if not why:
+        # root without the capability to make namespaces (some containers): say so, skip
+        probe = f"na-probe-{os.getpid()}"
+        p = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
+        if p.returncode != 0:
+            why.append(f"`ip netns add` is not allowed here: {p.stderr.strip()[:200]}")
+        else:
+            subprocess.run(["ip", "netns", "delete", probe], capture_output=True)
     return why
 
 
