@@ -87,9 +87,22 @@ int na_cli_serve(int argc, char **argv)
                cfg.n_sources, cfg.n_sources == 1 ? "" : "s", cfg.n_rules,
                cfg.n_rules == 1 ? "" : "s", cfg.n_detectors, cfg.n_detectors == 1 ? "" : "s",
                cfg.api_token ? "set" : "not set");
-        for (size_t i = 0; i < cfg.n_sources; i++)
-            printf("  source %s: %s %s%s\n", cfg.sources[i].name, cfg.sources[i].type,
-                   cfg.sources[i].path, cfg.sources[i].watch ? " (watched)" : "");
+        for (size_t i = 0; i < cfg.n_sources; i++) {
+            const na__source_config *sc = &cfg.sources[i];
+            if (sc->path)
+                printf("  source %s: %s %s%s\n", sc->name, sc->type, sc->path,
+                       sc->watch ? " (watched)" : "");
+            else if (sc->url)
+                printf("  source %s: %s %s\n", sc->name, sc->type, sc->url);
+            else
+                printf("  source %s: %s, %zu devices every %llds (topology every %llds)%s\n",
+                       sc->name, sc->type, cfg.snmp.n_devices,
+                       (long long)(cfg.snmp.interval_ms / 1000),
+                       (long long)(cfg.snmp.topology_interval_ms / 1000),
+                       cfg.snmp.crawl ? ", crawling" : "");
+        }
+        if (cfg.snmp.n_sites)
+            printf("  %zu site%s\n", cfg.snmp.n_sites, cfg.snmp.n_sites == 1 ? "" : "s");
         na__config_free(&cfg);
         return NA_EXIT_OK;
     }
