@@ -437,15 +437,21 @@ exit 0
 
 
 def count_ref_file(path):
-    """Varbind lines of a reference output (a multi-line string value adds lines that do not
-    start with an OID; the empty-subtree GET that snmpbulkwalk adds prints an exception)."""
+    """Varbind lines of a reference output: a system scalar or an OID strictly inside a walked
+    subtree. Not counted: the lines a multi-line string value adds, exceptions, and what the GET
+    of the subtree's own OID prints (snmpbulkwalk sends it when the walk found nothing)."""
     n = 0
+    wanted = set(SYSTEM_OIDS)
+    prefixes = tuple(t + "." for t in TABLES)
     with open(path, "rb") as f:
         for line in f:
-            if line.startswith(b".1.") or line.startswith(b".0."):
-                if (b" No Such Object" in line or b" No Such Instance" in line
-                        or b" No more variables" in line):
-                    continue
+            if not (line.startswith(b".1.") or line.startswith(b".0.")):
+                continue
+            if (b" No Such Object" in line or b" No Such Instance" in line
+                    or b" No more variables" in line):
+                continue
+            oid = line.split(b" ", 1)[0][1:].decode()
+            if oid in wanted or oid.startswith(prefixes):
                 n += 1
     return n
 
@@ -751,11 +757,15 @@ def main():
                 print("%s: agents' CPU %.0f ms per device; their ceiling on %d CPUs %s devices/min"
                       % (r["tool"], per_dev * 1000, os.cpu_count(),
                          fmt(60.0 * os.cpu_count() / per_dev)))
-        # An agent near 100% of a core is the limit (one snmpsimd is one Python thread).
+        # The agents are the limit when they hold the CPUs they can use (one snmpsimd is one
+        # Python thread: at most one CPU each) most of the run, or one of them a whole core.
+        usable = min(os.cpu_count(), args.agents)
         for r in rows:
-            if r["wall"] and r["agent_max"] / r["wall"] > 0.85:
-                print("%s: the agents were the limit (busiest snmpsimd at %.0f%% of a core)"
-                      % (r["tool"], 100 * r["agent_max"] / r["wall"]))
+            share = r["agent_cpu"] / (r["wall"] * usable) if r["wall"] else 0
+            if share > 0.8 or (r["wall"] and r["agent_max"] / r["wall"] > 0.85):
+                print("%s: the agents were the limit (%.2f of the %d CPUs they can use, busiest "
+                      "snmpsimd at %.0f%% of a core)" % (r["tool"], share * usable, usable,
+                                                        100 * r["agent_max"] / r["wall"]))
             elif r["busy"] > 0.9:
                 print("%s: the machine was saturated (%.0f%% busy)" % (r["tool"],
                                                                      100 * r["busy"]))
