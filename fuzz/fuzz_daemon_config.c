@@ -87,7 +87,9 @@ static void check_consistent(const na__daemon_config *cfg, const uint8_t *data, 
     CHECK(cfg->retention.keep_ms >= 0 && cfg->retention.downsample_after_ms >= 0);
 
     count_lists(data, size, &lc);
-    CHECK((long)cfg->n_sources == (lc.sources < 0 ? 0 : lc.sources));
+    /* with snmp devices (or crawling) the poller is one more source, the last */
+    CHECK((long)cfg->n_sources == (lc.sources < 0 ? 0 : lc.sources) +
+                                      ((cfg->snmp.n_devices || cfg->snmp.crawl) ? 1 : 0));
     CHECK((long)cfg->n_rules == (lc.rules < 0 ? 0 : lc.rules));
     CHECK((long)cfg->n_detectors == (lc.detectors < 0 ? 0 : lc.detectors));
     CHECK(cfg->n_sources == 0 || cfg->sources);
@@ -95,15 +97,35 @@ static void check_consistent(const na__daemon_config *cfg, const uint8_t *data, 
     CHECK(cfg->n_detectors == 0 || cfg->detectors);
     for (size_t i = 0; i < cfg->n_sources; i++) {
         const na__source_config *s = &cfg->sources[i];
-        CHECK(s->name && s->type && s->path && s->path[0]);
+        CHECK(s->name && s->type);
+        if (strcmp(s->type, "snmp") == 0) {
+            CHECK(i + 1 == cfg->n_sources && !s->path && !s->url);
+            continue;
+        }
+        if (strcmp(s->type, "ws") == 0) {
+            CHECK(s->url && (strncmp(s->url, "ws://", 5) == 0 || strncmp(s->url, "wss://", 6) == 0));
+            continue;
+        }
+        CHECK(s->path && s->path[0]);
         CHECK(strcmp(s->type, "file") == 0);
         CHECK(s->interval_ms >= 100);
     }
+    /* snmp: every device has a host and credentials that exist; sites have names */
+    CHECK(cfg->snmp.n_creds >= 1);
+    for (size_t i = 0; i < cfg->snmp.n_devices; i++) {
+        const na_snmp_device_config *dc = &cfg->snmp.devices[i];
+        CHECK(dc->host && dc->host[0]);
+        CHECK(na__snmp_config_creds(&cfg->snmp, dc->credentials) != NULL);
+        CHECK(dc->retries >= -1 && dc->retries <= 10);
+    }
+    for (size_t i = 0; i < cfg->snmp.n_sites; i++)
+        CHECK(cfg->snmp.sites[i].name && cfg->snmp.sites[i].name[0]);
+    CHECK(!cfg->snmp.crawl || cfg->snmp.n_crawl_subnets > 0);
     for (size_t i = 0; i < cfg->n_rules; i++) {
         const na__rule_config *r = &cfg->rules[i];
         size_t k;
         CHECK(r->name && r->severity);
-        CHECK(r->type >= NA_RULE_ARTICULATION_POINT && r->type <= NA_RULE_REDUNDANCY);
+        CHECK(r->type >= NA_RULE_ARTICULATION_POINT && r->type <= NA_RULE_CUSTOM);
         for (k = 0; k < 5 && strcmp(r->severity, severities[k]) != 0; k++)
             ;
         CHECK(k < 5);
@@ -134,8 +156,14 @@ static void check_same(const na__daemon_config *a, const na__daemon_config *b)
     CHECK(strcmp(a->data_dir, b->data_dir) == 0 && strcmp(a->warehouse, b->warehouse) == 0);
     CHECK(a->n_sources == b->n_sources && a->n_rules == b->n_rules &&
           a->n_detectors == b->n_detectors);
-    for (size_t i = 0; i < a->n_sources; i++)
-        CHECK(strcmp(a->sources[i].path, b->sources[i].path) == 0);
+    for (size_t i = 0; i < a->n_sources; i++) {
+        const char *pa = a->sources[i].path ? a->sources[i].path : a->sources[i].url;
+        const char *pb = b->sources[i].path ? b->sources[i].path : b->sources[i].url;
+        CHECK(strcmp(a->sources[i].type, b->sources[i].type) == 0);
+        CHECK((!pa && !pb) || (pa && pb && strcmp(pa, pb) == 0));
+    }
+    CHECK(a->snmp.n_devices == b->snmp.n_devices && a->snmp.n_creds == b->snmp.n_creds &&
+          a->snmp.n_sites == b->snmp.n_sites);
     for (size_t i = 0; i < a->n_rules; i++)
         CHECK(strcmp(a->rules[i].name, b->rules[i].name) == 0 && a->rules[i].type == b->rules[i].type);
     CHECK(json_equal(a->branding, b->branding) && json_equal(a->banners, b->banners));
