@@ -549,32 +549,29 @@ static size_t assert_matches_recording(const result *r, const na_snmp_store *wan
     return compared;
 }
 
-static na_snmp_target sim_target(const na_snmp_credentials *cred)
+/* A full poll of 127.0.0.1:port; the simulator gets more time than our quick bad agent. */
+static na_snmp_target local_target(int port, const na_snmp_credentials *cred, int timeout_ms)
 {
     na_snmp_target t;
 
     memset(&t, 0, sizeof(t));
     t.host = "127.0.0.1";
-    t.port = (uint16_t)E.sim_port;
+    t.port = (uint16_t)port;
     t.cred = cred;
-    t.timeout_ms = 1000;
+    t.timeout_ms = timeout_ms;
     t.retries = 1;
     t.want = NA_SNMP_WANT_ALL;
     return t;
 }
 
+static na_snmp_target sim_target(const na_snmp_credentials *cred)
+{
+    return local_target(E.sim_port, cred, 1000);
+}
+
 static na_snmp_target agent_target(const na_snmp_credentials *cred)
 {
-    na_snmp_target t;
-
-    memset(&t, 0, sizeof(t));
-    t.host = "127.0.0.1";
-    t.port = (uint16_t)E.agent_port;
-    t.cred = cred;
-    t.timeout_ms = 300;
-    t.retries = 1;
-    t.want = NA_SNMP_WANT_ALL;
-    return t;
+    return local_target(E.agent_port, cred, 300);
 }
 
 /* ---- recordings ---------------------------------------------------------------------------- */
