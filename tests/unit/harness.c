@@ -10,12 +10,33 @@
 #include <string.h>
 #include <math.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 const char *test_source_dir(void)
 {
     const char *d = getenv("NETASSURE_SOURCE_DIR");
     return d && d[0] ? d : ".";
+}
+
+int test_free_port(int socktype)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, socktype, 0), port;
+
+    assert_true(fd >= 0);
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    port = ntohs(a.sin_port);
+    close(fd);
+    return port;
 }
 
 const char *test_shared_data(const char *sub, char *buf, size_t len)

@@ -16,6 +16,9 @@
 const char *test_source_dir(void);
 /* $NETASSURE_SHARED_DATA/<sub> if that exists, else NULL (the caller skips visibly). */
 const char *test_shared_data(const char *sub, char *buf, size_t len);
+/* A loopback port free a moment ago (SOCK_STREAM or SOCK_DGRAM), for a server that starts
+ * later or for a port nobody listens on. Fails the test when no socket can be bound. */
+int test_free_port(int socktype);
 /* Prints "SKIP: why" to stderr and exits 77 (CTest's SKIP_RETURN_CODE). */
 void test_skip(const char *why) __attribute__((noreturn));
 /* A topology from "a-b,b-c,..." (node ids are the names). Aborts the test on error. */

@@ -894,19 +894,10 @@ static void test_fetch_refused(void **unused)
     na__http_reply reply;
     na_error err;
     char url[128], want[64];
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof(sa);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+    /* A port that was free a moment ago and has no listener. */
+    int port = test_free_port(SOCK_STREAM);
     (void)unused;
 
-    /* A port that was free a moment ago and has no listener. */
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-    port = ntohs(sa.sin_port);
-    close(fd);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/x", port);
     na_error_clear(&err);
     assert_int_equal(na__http_fetch("GET", url, NULL, NULL, 0, 5000, 0, &reply, &err), NA_EIO);

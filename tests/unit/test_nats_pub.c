@@ -97,24 +97,6 @@ static void new_dir(broker *b)
     assert_non_null(mkdtemp(b->dir));
 }
 
-/* A free loopback port (for a broker that starts later). */
-static int free_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-    assert_true(fd >= 0);
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
 static void broker_start(broker *b, int port)
 {
     new_dir(b);
@@ -125,7 +107,7 @@ static void broker_start(broker *b, int port)
 static void broker_plan(broker *b)
 {
     new_dir(b);
-    b->port = free_port();
+    b->port = test_free_port(SOCK_STREAM);
     snprintf(b->url, sizeof(b->url), "nats://127.0.0.1:%d", b->port);
 }
 

@@ -143,23 +143,6 @@ static bool in_path(const char *prog)
     return false;
 }
 
-static int free_udp_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_DGRAM, 0), port;
-
-    assert_true(fd >= 0);
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
 static void start_bad_agent(void)
 {
     char script[512], line[32] = "";
@@ -253,7 +236,7 @@ static void start_snmpsimd(void)
             assert_true(copy_file(shared, path));
         }
     }
-    E.sim_port = free_udp_port();
+    E.sim_port = test_free_port(SOCK_DGRAM);
     snprintf(port_arg, sizeof(port_arg), "--agent-udpv4-endpoint=127.0.0.1:%d", E.sim_port);
     snprintf(data_arg, sizeof(data_arg), "--data-dir=%s/data", E.sim_dir);
     snprintf(cache_arg, sizeof(cache_arg), "--cache-dir=%s/cache", E.sim_dir);
@@ -657,7 +640,7 @@ static void test_unreachable(void **state)
 
     (void)state;
     t[0] = agent_target(&cred);
-    t[0].port = (uint16_t)free_udp_port(); /* nobody listens there */
+    t[0].port = (uint16_t)test_free_port(SOCK_DGRAM); /* nobody listens there */
     t[1] = agent_target(&cred);
     t[1].host = "no-such-host.invalid";
     memset(&rs, 0, sizeof(rs));
