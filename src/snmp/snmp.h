@@ -54,6 +54,7 @@ typedef struct na_snmp_vb {
     uint32_t oid_len;
     na_snmp_type type;
     uint32_t len;          /* octets: bytes; objectid: sub-identifiers */
+    uint32_t seq;          /* order of adding (ties in na__snmp_store_finish keep the first) */
     union {
         int64_t i;
         uint64_t u;

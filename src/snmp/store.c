@@ -56,6 +56,7 @@ int na__snmp_store_add(na_snmp_store *st, const uint32_t *oid, size_t oid_len, n
     memset(vb, 0, sizeof(*vb));
     vb->oid = o;
     vb->oid_len = (uint32_t)oid_len;
+    vb->seq = (uint32_t)st->n;
     vb->type = type;
     switch (type) {
     case NA_SNMP_OCTETS:
@@ -124,8 +125,9 @@ static int vb_cmp(const void *x, const void *y)
 
     if (c)
         return c;
-    /* stable: earlier-added first, so the first value of a duplicate OID is kept */
-    return a < b ? -1 : a > b;
+    /* earlier-added first, so the first value of a duplicate OID is kept (qsort is not
+     * stable: the order of adding is recorded, not inferred from addresses) */
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
 void na__snmp_store_finish(na_snmp_store *st)
@@ -144,6 +146,9 @@ void na__snmp_store_finish(na_snmp_store *st)
         st->vbs[w++] = st->vbs[r];
     }
     st->n = w;
+    /* renumber, so what is added after this sorts after everything already here */
+    for (size_t k = 0; k < w; k++)
+        st->vbs[k].seq = (uint32_t)k;
     st->sorted = true;
 }
 
