@@ -83,6 +83,8 @@ static const walk_def walk_defs[] = {
     {"dot1dBasePortIfIndex", "1.3.6.1.2.1.17.1.4.1.2", NA_SNMP_WANT_HOSTS},
     {"dot1dTpFdbTable", "1.3.6.1.2.1.17.4.3", NA_SNMP_WANT_HOSTS},
     {"dot1qTpFdbTable", "1.3.6.1.2.1.17.7.1.2.2", NA_SNMP_WANT_HOSTS},
+    /* dot1qVlanCurrentTable: which VLAN each filtering database (fdbId) serves */
+    {"dot1qVlanCurrentTable", "1.3.6.1.2.1.17.7.1.4.2", NA_SNMP_WANT_HOSTS},
     {"ipNetToPhysicalTable", "1.3.6.1.2.1.4.35", NA_SNMP_WANT_HOSTS},
     {"ipNetToMediaTable", "1.3.6.1.2.1.4.22", NA_SNMP_WANT_HOSTS},
     {"entPhysicalTable", "1.3.6.1.2.1.47.1.1.1", NA_SNMP_WANT_SENSORS},
