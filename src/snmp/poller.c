@@ -791,10 +791,14 @@ static int locate_all(na_snmp_poller *p, na_error *err)
     return NA_OK;
 }
 
-static int rebuild(na_snmp_poller *p, na_error *err)
+/*
+ * The network of every device's latest state, compared with `prev` (the previous run's: all
+ * crawl rounds of a run compare with it, so a kept link ages by one per run, not per round).
+ * Replaces p->net; the old one is freed unless it is prev.
+ */
+static int build_network(na_snmp_poller *p, const na_snmp_network *prev, na_error *err)
 {
     na_snmp_network *net = NULL;
-    na_topology *topo = NULL;
     size_t n = 0;
     int rc;
 
@@ -803,14 +807,26 @@ static int rebuild(na_snmp_poller *p, na_error *err)
     for (size_t i = 0; i < p->n; i++)
         if (p->t[i].dev)
             p->view[n++] = p->t[i].dev;
-    if ((rc = na__snmp_network_build(p->view, n, p->net, &net, err)))
+    if ((rc = na__snmp_network_build(p->view, n, prev, &net, err)))
         return rc;
-    if ((rc = na__snmp_topology(p->view, n, net, &topo, err))) {
-        na__snmp_network_free(net);
-        return rc;
-    }
-    na__snmp_network_free(p->net);
+    if (p->net != prev)
+        na__snmp_network_free(p->net);
     p->net = net;
+    return NA_OK;
+}
+
+/* The topology of the devices and network as they stand after the run's last round. */
+static int build_topology(na_snmp_poller *p, na_error *err)
+{
+    na_topology *topo = NULL;
+    size_t n = 0;
+    int rc;
+
+    for (size_t i = 0; i < p->n; i++)
+        if (p->t[i].dev)
+            n++;
+    if ((rc = na__snmp_topology(p->view, n, p->net, &topo, err)))
+        return rc;
     na_topology_unref(p->topo);
     p->topo = topo;
     return NA_OK;
@@ -851,6 +867,7 @@ int na__snmp_poller_run(na_snmp_poller *p, na_time_ms now, bool force, const vol
                         na_snmp_poll_result *out, na_error *err)
 {
     const na_snmp_config *cfg = p->cfg;
+    na_snmp_network *start;
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -868,10 +885,12 @@ int na__snmp_poller_run(na_snmp_poller *p, na_time_ms now, bool force, const vol
             ts->next_topology = now + tival;
         out->topology_polled |= ts->topology_now;
     }
-    if ((rc = collect_due(p, stop, err)) || (rc = rebuild(p, err)))
-        return rc;
+    start = p->net;
+    rc = collect_due(p, stop, err);
+    if (!rc)
+        rc = build_network(p, start, err);
     /* Crawling: each round polls what the previous one discovered. */
-    while (cfg->crawl && !(stop && *stop)) {
+    while (!rc && cfg->crawl && !(stop && *stop)) {
         size_t before = p->n;
         for (size_t i = 0; i < p->n; i++)
             p->t[i].polled_now = p->t[i].topology_now = false;
@@ -881,9 +900,15 @@ int na__snmp_poller_run(na_snmp_poller *p, na_time_ms now, bool force, const vol
             p->t[i].next_status = now + cfg->interval_ms;
             p->t[i].next_topology = now + cfg->topology_interval_ms;
         }
-        if ((rc = collect_due(p, stop, err)) || (rc = rebuild(p, err)))
-            return rc;
+        if (!(rc = collect_due(p, stop, err)))
+            rc = build_network(p, start, err);
     }
+    if (!rc)
+        rc = build_topology(p, err);
+    if (start != p->net)
+        na__snmp_network_free(start);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < p->n; i++) {
         const na_snmp_device *dev = p->t[i].dev;
         if (!dev || dev->polled_at < out->started_at)
