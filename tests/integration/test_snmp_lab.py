@@ -148,6 +148,9 @@ def lab_checks(lab):
         for suffix, value in rows.items():
             col, _, index = suffix.partition(".")
             by_index.setdefault(index, {})[col] = value
+        senders = sorted(cols.get("9") for cols in by_index.values())
+        check(senders == lab.neighbours(sw), f"lab: {sw} lldpRemTable has a row per neighbour",
+              senders)
         for index, cols in by_index.items():
             peer = cols.get("9")
             if peer not in lab.switches():

@@ -213,8 +213,10 @@ def bad_agent_ports(mode):
     sys.path.insert(0, os.path.dirname(BAD_AGENT))
     import bad_snmp_agent as ba
     dev = ba.Device(mode)
-    return sorted(oid[-1] for oid in dev.keys
-                  if oid[:len(ba.IFX) + 1] == ba.IFX + (1,) and len(oid) == len(ba.IFX) + 2)
+    ports = sorted(oid[-1] for oid in dev.keys
+                   if oid[:len(ba.IFX) + 1] == ba.IFX + (1,) and len(oid) == len(ba.IFX) + 2)
+    check(len(ports) > 0, f"the bad agent's MIB has ports in mode {mode}")
+    return ports
 
 
 # ---------------------------------------------------------------- recordings
@@ -280,6 +282,7 @@ def doc_ports(dev):
 
 def compare_ports(got, want, what):
     """Names are compared where the recording has a printable one."""
+    check(len(want) > 0, f"{what}: the recording has ports to compare with")
     g = [(i, n if w_n is not None else None, o) for (i, n, o), (_, w_n, _) in zip(got, want)]
     ok = len(got) == len(want) and g == want
     if not ok:

@@ -230,9 +230,11 @@ static void test_recordings_match_librenms(void **state)
             if (have_rows != want_rows)
                 lldp_counts_ok = false;
             for (i = 0; i < dev->n_neighbors; i++)
-                if (dev->neighbors[i].local_if_index < 0)
+                if (dev->neighbors[i].local_if_index < 0) {
                     printf("  %s: neighbour %s has no local port\n", names[k],
                            dev->neighbors[i].remote_sysname);
+                    lldp_counts_ok = false;
+                }
         }
         printf("%-32s %4zu/%-4zu %4zu/%-4zu %6s%s\n", names[k], pk, np, lk, nl, lldp,
                pk == np && lk == nl ? "" : "   MISMATCH");
