@@ -364,7 +364,7 @@ typedef struct device {
     na_snmp_store *st;                /* ours until handed to the callback */
     na_snmp_collect_info info;
     dev_state state;
-    int timeout_ms, retries, max_reps;
+    int timeout_ms, retries;
 
     req_kind req;                     /* the one outstanding request */
     long reqid;
@@ -957,8 +957,7 @@ static void dev_start(collector *co, device *d)
     d->info.started_at = na_time_now();
     d->timeout_ms = t->timeout_ms ? t->timeout_ms : DEFAULT_TIMEOUT_MS;
     d->retries = t->retries >= 0 ? t->retries : DEFAULT_RETRIES;
-    d->max_reps = t->max_repetitions ? t->max_repetitions : DEFAULT_MAX_REPETITIONS;
-    d->reps = d->max_reps;
+    d->reps = t->max_repetitions ? t->max_repetitions : DEFAULT_MAX_REPETITIONS;
     d->state = DEV_ACTIVE;
     co->active[co->n_active++] = d;
 

@@ -338,14 +338,12 @@ static size_t device_of(const build *b, const na_snmp_neighbor *nb)
 
 /* ---- ports ------------------------------------------------------------------------------------ */
 
+/* The index of the port with this ifIndex in d->ports, or -1 (na__snmp_port_find). */
 static long port_by_ifindex(const na_snmp_device *d, int64_t if_index)
 {
-    if (if_index < 0)
-        return -1;
-    for (size_t k = 0; k < d->n_ports; k++)
-        if (d->ports[k].if_index == if_index)
-            return (long)k;
-    return -1;
+    const na_snmp_port *p = if_index >= 0 ? na__snmp_port_find(d, if_index) : NULL;
+
+    return p ? (long)(p - d->ports) : -1;
 }
 
 /* The one port whose `field` equals t (ignoring case); -1 when none or several. */
