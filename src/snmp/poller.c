@@ -551,15 +551,6 @@ na_time_ms na__snmp_poller_next_due(const na_snmp_poller *p)
     return next;
 }
 
-static bool in_topo_tables(const na_snmp_vb *vb)
-{
-    for (size_t k = 0; k < sizeof(topo_prefixes) / sizeof(topo_prefixes[0]); k++)
-        if (vb->oid_len > topo_prefixes[k].len &&
-            memcmp(vb->oid, topo_prefixes[k].oid, topo_prefixes[k].len * sizeof(uint32_t)) == 0)
-            return true;
-    return false;
-}
-
 /* Copies one varbind into another store. */
 static int copy_vb(na_snmp_store *to, const na_snmp_vb *vb)
 {
@@ -640,9 +631,13 @@ static int on_done(size_t index, na_snmp_store *store, const na_snmp_collect_inf
         na_snmp_store *keep = NULL;
         if ((rc = na__snmp_store_new(&keep, ctx->err)))
             goto out;
-        for (size_t i = 0; i < store->n && rc == NA_OK; i++)
-            if (in_topo_tables(&store->vbs[i]))
+        /* the store is sorted: each table is one range of it */
+        for (size_t k = 0; k < sizeof(topo_prefixes) / sizeof(topo_prefixes[0]); k++) {
+            size_t first, n = na__snmp_store_subtree(store, topo_prefixes[k].oid,
+                                                     topo_prefixes[k].len, &first);
+            for (size_t i = first; i < first + n && rc == NA_OK; i++)
                 rc = copy_vb(keep, &store->vbs[i]) == NA_ENOMEM ? NA_ENOMEM : NA_OK;
+        }
         na__snmp_store_finish(keep);
         na__snmp_store_free(ts->topo_store);
         ts->topo_store = keep;
