@@ -112,11 +112,6 @@ static void v_attrs(na__snmp_batch *b, na_wh_value *v, json_t *o)
     json_decref(o);
 }
 
-static void mac_text(const uint8_t *m, char *buf, size_t len)
-{
-    snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-}
-
 static const char *port_name(const na_snmp_port *p)
 {
     return p->name && *p->name ? p->name : p->descr;
@@ -149,7 +144,7 @@ static void device_rows(na__snmp_batch *b, const na_snmp_device *dev)
         if (p->mtu >= 0)
             json_object_set_new(attrs, "mtu", json_integer(p->mtu));
         if (p->has_mac) {
-            mac_text(p->mac, mac, sizeof(mac));
+            na__snmp_mac_format(p->mac, mac);
             json_object_set_new(attrs, "mac", json_string(mac));
         }
         if (p->uplink)
@@ -228,7 +223,7 @@ static void host_rows(na__snmp_batch *b, na_snmp_device *const *devs, size_t n)
             int rank = port ? (port->edge ? 3 : 2) : 1;
             char mac[24];
             size_t k;
-            mac_text(h->mac, mac, sizeof(mac));
+            na__snmp_mac_format(h->mac, mac);
             for (k = 0; k < np && strcmp(p[k].mac, mac) != 0; k++)
                 ;
             if (k == np) {

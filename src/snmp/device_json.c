@@ -30,9 +30,7 @@ static json_t *mac_json(const uint8_t *m)
 {
     char buf[18];
 
-    snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
-             m[5]);
-    return json_string(buf);
+    return json_string(na__snmp_mac_format(m, buf));
 }
 
 static json_t *system_json(const na_snmp_system *s)

@@ -159,8 +159,9 @@ static bool key_make(char *buf, const char *kind, const char *s)
 
 static void mac_key(char *buf, const uint8_t *mac)
 {
-    snprintf(buf, MAX_KEY, "m:%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-             mac[4], mac[5]);
+    char text[18];
+
+    snprintf(buf, MAX_KEY, "m:%s", na__snmp_mac_format(mac, text));
 }
 
 static bool ip_key(char *buf, const char *ip, na_ip_scope *scope)

@@ -542,9 +542,7 @@ static const char *mac_text(ctx *c, const uint8_t mac[6])
         c->nomem = true;
         return NULL;
     }
-    snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
-             mac[5]);
-    return out;
+    return na__snmp_mac_format(mac, out);
 }
 
 static const char *ip_text(ctx *c, int family, const uint8_t *addr)

@@ -95,6 +95,9 @@ int na__snmp_oid_parse(const char *s, size_t slen, uint32_t *oid, size_t max);
 int na__snmp_oid_cmp(const uint32_t *a, size_t alen, const uint32_t *b, size_t blen);
 /* Formats an OID into buf ("1.3.6..."); returns buf. */
 const char *na__snmp_oid_format(const uint32_t *oid, size_t len, char *buf, size_t buflen);
+/* Six bytes as "aa:bb:cc:dd:ee:ff" (how every MAC is written: JSON, rows, link keys); returns
+ * buf. */
+const char *na__snmp_mac_format(const uint8_t *mac, char buf[18]);
 
 typedef struct na_snmprec_report {
     size_t lines, loaded, skipped; /* skipped: malformed lines, unknown types, bad values */

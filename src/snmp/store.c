@@ -248,6 +248,13 @@ const char *na__snmp_oid_format(const uint32_t *oid, size_t len, char *buf, size
     return buf;
 }
 
+const char *na__snmp_mac_format(const uint8_t *mac, char buf[18])
+{
+    snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+             mac[5]);
+    return buf;
+}
+
 /* ---- .snmprec --------------------------------------------------------------------------- */
 
 /* Parses a decimal integer of the whole field; false when malformed. */
