@@ -308,21 +308,10 @@ int na_cli_poll(int argc, char **argv)
         rc = run_recordings(recs, n_recs, json);
         goto out;
     }
-    if (cred.version == NA_SNMP_V3) {
-        if (level) {
-            if (na__snmp_parse_level(level, &cred.level)) {
-                rc = na_cli_usage_error("poll", "--v3-level: expected noAuthNoPriv, authNoPriv "
-                                                "or authPriv");
-                goto out;
-            }
-        } else {
-            cred.level = cred.priv_pass ? NA_SNMP_AUTHPRIV
-                         : cred.auth_pass ? NA_SNMP_AUTHNOPRIV : NA_SNMP_NOAUTH;
-        }
-        if (!cred.auth_proto)
-            cred.auth_proto = "SHA";
-        if (!cred.priv_proto)
-            cred.priv_proto = "AES";
+    if (cred.version == NA_SNMP_V3 && na__snmp_credentials_level(&cred, level)) {
+        rc = na_cli_usage_error("poll", "--v3-level: expected noAuthNoPriv, authNoPriv or "
+                                        "authPriv");
+        goto out;
     }
     if (cred.version != NA_SNMP_V3 && (level || cred.auth_pass || cred.priv_pass ||
                                        cred.auth_proto || cred.priv_proto || cred.context)) {

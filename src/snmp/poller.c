@@ -193,6 +193,22 @@ int na__snmp_parse_level(const char *s, na_snmp_seclevel *out)
     return NA_OK;
 }
 
+int na__snmp_credentials_level(na_snmp_credentials *c, const char *level)
+{
+    if (level) {
+        if (na__snmp_parse_level(level, &c->level))
+            return NA_EINVAL;
+    } else {
+        c->level = c->priv_pass ? NA_SNMP_AUTHPRIV
+                   : c->auth_pass ? NA_SNMP_AUTHNOPRIV : NA_SNMP_NOAUTH;
+    }
+    if (!c->auth_proto)
+        c->auth_proto = "SHA";
+    if (!c->priv_proto)
+        c->priv_proto = "AES";
+    return NA_OK;
+}
+
 static int read_credentials(na_snmp_config *cfg, const json_t *arr, na_error *err)
 {
     static const char *const known[] = {"name", "version", "community", "user", "level",
@@ -256,14 +272,9 @@ static int read_credentials(na_snmp_config *cfg, const json_t *arr, na_error *er
         else
             return na_error_set(err, NA_EINVAL, "%sversion: expected 2c or 3 (SNMPv1 is not "
                                                 "supported)", path);
-        if (cr->version == NA_SNMP_V3) {
-            if (!level)
-                cr->level = cr->priv_pass ? NA_SNMP_AUTHPRIV
-                            : cr->auth_pass ? NA_SNMP_AUTHNOPRIV : NA_SNMP_NOAUTH;
-            else if (na__snmp_parse_level(level, &cr->level))
-                return na_error_set(err, NA_EINVAL, "%slevel: expected noAuthNoPriv, authNoPriv "
-                                                    "or authPriv", path);
-        }
+        if (cr->version == NA_SNMP_V3 && na__snmp_credentials_level(cr, level))
+            return na_error_set(err, NA_EINVAL, "%slevel: expected noAuthNoPriv, authNoPriv "
+                                                "or authPriv", path);
         if ((rc = na__snmp_credentials_check(cr, path, err)))
             return rc;
     }

@@ -64,6 +64,9 @@ const na_snmp_credentials *na__snmp_config_creds(const na_snmp_config *cfg, cons
 /* Checks one credentials entry (community / user, protocol names, password lengths); the error
  * starts with `path`. */
 int na__snmp_credentials_check(const na_snmp_credentials *c, const char *path, na_error *err);
+/* v3: the security level named (NULL: the strongest the passphrases given allow) and the
+ * default protocols (SHA, AES) where none is set. 0, or NA_EINVAL for an unknown level. */
+int na__snmp_credentials_level(na_snmp_credentials *c, const char *level);
 /* "noAuthNoPriv", "authNoPriv", "authPriv" (any case). 0 or NA_EINVAL. */
 int na__snmp_parse_level(const char *s, na_snmp_seclevel *out);
 
