@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/idmap.h"
 #include "daemon/daemon.h"
 #include "snmp/poller.h"
 
@@ -215,7 +216,9 @@ static void host_rows(na__snmp_batch *b, na_snmp_device *const *devs, size_t n)
     } pick;
     pick *p = NULL;
     size_t np = 0, cap = 0;
+    na__idmap seen; /* MAC text (in b's arena) -> pick */
 
+    na__idmap_init(&seen);
     for (size_t d = 0; d < n; d++) {
         for (size_t i = 0; i < devs[d]->n_hosts; i++) {
             const na_snmp_host *h = &devs[d]->hosts[i];
@@ -224,9 +227,11 @@ static void host_rows(na__snmp_batch *b, na_snmp_device *const *devs, size_t n)
             char mac[24];
             size_t k;
             na__snmp_mac_format(h->mac, mac);
-            for (k = 0; k < np && strcmp(p[k].mac, mac) != 0; k++)
-                ;
-            if (k == np) {
+            if (!na__idmap_get(&seen, mac, &k)) {
+                const char *key = na__arena_strdup(&b->arena, mac);
+                k = np;
+                if (!key || na__idmap_put(&seen, key, k))
+                    goto out;
                 if (np == cap) {
                     size_t c2 = cap ? cap * 2 : 256;
                     pick *grown = realloc(p, c2 * sizeof(*grown));
@@ -275,6 +280,7 @@ static void host_rows(na__snmp_batch *b, na_snmp_device *const *devs, size_t n)
         v_attrs(b, &v[5], attrs);
     }
 out:
+    na__idmap_free(&seen);
     free(p);
 }
 
@@ -391,15 +397,26 @@ static void run_samples(samples *ss, const na_snmp_poll_result *res)
             sample(ss, dev->node_id, NULL, "cpu", cpu / (double)ncpu, at);
     }
     /* A link's utilisation: the busier direction of its busier known end. */
-    for (size_t i = 0; res->net && i < res->net->n_links; i++) {
+    na__idmap by_id; /* node id -> device */
+    na__idmap_init(&by_id);
+    for (size_t d = 0; d < res->n_devices; d++)
+        if (na__idmap_put(&by_id, res->devices[d]->node_id, d)) {
+            ss->oom = true;
+            break;
+        }
+    for (size_t i = 0; !ss->oom && res->net && i < res->net->n_links; i++) {
         const na_snmp_link *l = &res->net->links[i];
         double util = NAN;
         na_time_ms at = 0;
-        for (size_t d = 0; d < res->n_devices; d++) {
-            const na_snmp_device *dev = res->devices[d];
-            int64_t ifx = strcmp(dev->node_id, l->a) == 0 ? l->a_if_index
-                          : strcmp(dev->node_id, l->b) == 0 ? l->b_if_index : -1;
-            const na_snmp_port *p = ifx >= 0 ? na__snmp_port_find(dev, ifx) : NULL;
+        for (int end = 0; end < 2; end++) {
+            size_t d;
+            int64_t ifx = end ? l->b_if_index : l->a_if_index;
+            const na_snmp_device *dev;
+            const na_snmp_port *p;
+            if (!na__idmap_get(&by_id, end ? l->b : l->a, &d))
+                continue;
+            dev = res->devices[d];
+            p = ifx >= 0 ? na__snmp_port_find(dev, ifx) : NULL;
             if (!p || !p->has_rates || dev->polled_at < res->started_at)
                 continue;
             for (int k = 0; k < 2; k++) {
@@ -412,6 +429,7 @@ static void run_samples(samples *ss, const na_snmp_poll_result *res)
         if (isfinite(util))
             sample(ss, NULL, l->id, "utilisation", util, at);
     }
+    na__idmap_free(&by_id);
 }
 
 /* ---- the thread ------------------------------------------------------------------------------ */
