@@ -1471,13 +1471,29 @@ static void handle_config_put(req_ctx *c)
 /* ---- SNMP devices (docs/snmp.md) --------------------------------------------------------------- */
 
 /* A short summary of one device document (GET /devices). */
+/* The counts of a device document (live or stored) into o: ports, ports_up, neighbors, hosts,
+ * sensors. */
+static void device_counts(json_t *doc, json_t *o)
+{
+    static const char *const lists[] = {"ports", "neighbors", "hosts", "sensors"};
+    size_t up = 0, i;
+    json_t *p;
+
+    for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++)
+        json_object_set_new(o, lists[k], json_integer((json_int_t)json_array_size(
+                                             json_object_get(doc, lists[k]))));
+    json_array_foreach(json_object_get(doc, "ports"), i, p)
+        up += field_is(p, "ifOperStatus", "up");
+    json_object_set_new(o, "ports_up", json_integer((json_int_t)up));
+}
+
+/* A short summary of one live device document (GET /devices). */
 static json_t *device_summary(json_t *doc)
 {
     static const char *const keep[] = {"node_id", "target", "mgmt_ip", "reachable", "reason",
                                        "polled_at", "site", "latitude", "longitude",
                                        "geo_source"};
-    json_t *o = json_object(), *sys = json_object_get(doc, "system"), *p;
-    size_t up = 0, i;
+    json_t *o = json_object(), *sys = json_object_get(doc, "system");
 
     for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++)
         json_object_set(o, keep[k], json_object_get(doc, keep[k]) ? json_object_get(doc, keep[k])
@@ -1485,17 +1501,7 @@ static json_t *device_summary(json_t *doc)
     json_object_set(o, "sysName", json_object_get(sys, "sysName"));
     json_object_set(o, "sysDescr", json_object_get(sys, "sysDescr"));
     json_object_set(o, "sysObjectID", json_object_get(sys, "sysObjectID"));
-    json_array_foreach(json_object_get(doc, "ports"), i, p)
-        up += field_is(p, "ifOperStatus", "up");
-    json_object_set_new(o, "ports", json_integer((json_int_t)json_array_size(
-                                                     json_object_get(doc, "ports"))));
-    json_object_set_new(o, "ports_up", json_integer((json_int_t)up));
-    json_object_set_new(o, "neighbors", json_integer((json_int_t)json_array_size(
-                                                         json_object_get(doc, "neighbors"))));
-    json_object_set_new(o, "hosts", json_integer((json_int_t)json_array_size(
-                                                     json_object_get(doc, "hosts"))));
-    json_object_set_new(o, "sensors", json_integer((json_int_t)json_array_size(
-                                                       json_object_get(doc, "sensors"))));
+    device_counts(doc, o);
     return o;
 }
 
@@ -1612,19 +1618,8 @@ static void handle_devices(req_ctx *c)
             return;
         }
         json_object_foreach(docs, id, doc) {
-            json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I}", "node_id", id, "ports",
-                                  (json_int_t)json_array_size(json_object_get(doc, "ports")),
-                                  "neighbors",
-                                  (json_int_t)json_array_size(json_object_get(doc, "neighbors")),
-                                  "hosts",
-                                  (json_int_t)json_array_size(json_object_get(doc, "hosts")),
-                                  "sensors",
-                                  (json_int_t)json_array_size(json_object_get(doc, "sensors")));
-            size_t up = 0, i;
-            json_t *p;
-            json_array_foreach(json_object_get(doc, "ports"), i, p)
-                up += field_is(p, "ifOperStatus", "up");
-            json_object_set_new(o, "ports_up", json_integer((json_int_t)up));
+            json_t *o = json_pack("{s:s}", "node_id", id);
+            device_counts(doc, o);
             json_array_append_new(out, o);
         }
     } else if (docs) {
