@@ -43,7 +43,10 @@ json_t *na_json_real(double x)
 
 json_t *na_json_str(const char *s)
 {
-    return s ? json_string(s) : json_null();
+    json_t *j = s ? json_string(s) : NULL;
+
+    /* jansson refuses invalid UTF-8 (NULL): null then, never a missing member */
+    return j ? j : json_null();
 }
 
 static double seconds_since(const struct timespec *t0)

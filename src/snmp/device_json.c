@@ -3,18 +3,11 @@
  * is always present; what the device did not give is null, so consumers need no existence
  * checks. Port statuses are IF-MIB names, as LibreNMS and operators write them.
  */
+#include "netassure/report.h"
 #include "snmp/snmp.h"
 
 #include <math.h>
 #include <stdio.h>
-
-/* jansson refuses NULL values in json_object_set_new: absent strings become null */
-static json_t *str_or_null(const char *s)
-{
-    json_t *j = s ? json_string(s) : NULL;
-
-    return j ? j : json_null();
-}
 
 static json_t *u64_json(uint64_t v)
 {
@@ -37,13 +30,13 @@ static json_t *system_json(const na_snmp_system *s)
 {
     json_t *o = json_object();
 
-    json_object_set_new(o, "sysDescr", str_or_null(s->descr));
-    json_object_set_new(o, "sysObjectID", str_or_null(s->object_id));
-    json_object_set_new(o, "sysName", str_or_null(s->name));
+    json_object_set_new(o, "sysDescr", na_json_str(s->descr));
+    json_object_set_new(o, "sysObjectID", na_json_str(s->object_id));
+    json_object_set_new(o, "sysName", na_json_str(s->name));
     json_object_set_new(o, "sysUpTime", s->has_uptime ? json_integer(s->uptime) : json_null());
-    json_object_set_new(o, "sysLocation", str_or_null(s->location));
-    json_object_set_new(o, "sysContact", str_or_null(s->contact));
-    json_object_set_new(o, "chassis_id", str_or_null(s->chassis_id));
+    json_object_set_new(o, "sysLocation", na_json_str(s->location));
+    json_object_set_new(o, "sysContact", na_json_str(s->contact));
+    json_object_set_new(o, "chassis_id", na_json_str(s->chassis_id));
     json_object_set_new(o, "chassis_id_subtype",
                         s->chassis_subtype ? json_integer(s->chassis_subtype) : json_null());
     return o;
@@ -54,12 +47,12 @@ static json_t *port_json(const na_snmp_port *p)
     json_t *o = json_object(), *counters = json_null(), *rates = json_null();
 
     json_object_set_new(o, "ifIndex", json_integer(p->if_index));
-    json_object_set_new(o, "ifName", str_or_null(p->name));
-    json_object_set_new(o, "ifDescr", str_or_null(p->descr));
-    json_object_set_new(o, "ifAlias", str_or_null(p->alias));
+    json_object_set_new(o, "ifName", na_json_str(p->name));
+    json_object_set_new(o, "ifDescr", na_json_str(p->descr));
+    json_object_set_new(o, "ifAlias", na_json_str(p->alias));
     json_object_set_new(o, "ifType", p->if_type ? json_integer(p->if_type) : json_null());
-    json_object_set_new(o, "ifAdminStatus", str_or_null(na__if_status_name(p->admin_status)));
-    json_object_set_new(o, "ifOperStatus", str_or_null(na__if_status_name(p->oper_status)));
+    json_object_set_new(o, "ifAdminStatus", na_json_str(na__if_status_name(p->admin_status)));
+    json_object_set_new(o, "ifOperStatus", na_json_str(na__if_status_name(p->oper_status)));
     json_object_set_new(o, "ifSpeed", p->speed_bps ? u64_json(p->speed_bps) : json_null());
     json_object_set_new(o, "ifMtu", p->mtu >= 0 ? json_integer(p->mtu) : json_null());
     json_object_set_new(o, "ifLastChange", json_integer(p->last_change));
@@ -105,21 +98,21 @@ static json_t *neighbor_json(const na_snmp_neighbor *n)
 {
     json_t *o = json_object();
 
-    json_object_set_new(o, "protocol", str_or_null(n->protocol));
+    json_object_set_new(o, "protocol", na_json_str(n->protocol));
     json_object_set_new(o, "local_ifIndex",
                         n->local_if_index >= 0 ? json_integer(n->local_if_index) : json_null());
-    json_object_set_new(o, "local_ifName", str_or_null(n->local_if_name));
-    json_object_set_new(o, "local_port_id", str_or_null(n->local_port_id));
-    json_object_set_new(o, "remote_sysname", str_or_null(n->remote_sysname));
-    json_object_set_new(o, "remote_chassis_id", str_or_null(n->remote_chassis_id));
+    json_object_set_new(o, "local_ifName", na_json_str(n->local_if_name));
+    json_object_set_new(o, "local_port_id", na_json_str(n->local_port_id));
+    json_object_set_new(o, "remote_sysname", na_json_str(n->remote_sysname));
+    json_object_set_new(o, "remote_chassis_id", na_json_str(n->remote_chassis_id));
     json_object_set_new(o, "remote_chassis_id_subtype",
                         n->chassis_subtype ? json_integer(n->chassis_subtype) : json_null());
-    json_object_set_new(o, "remote_port", str_or_null(n->remote_port));
+    json_object_set_new(o, "remote_port", na_json_str(n->remote_port));
     json_object_set_new(o, "remote_port_subtype",
                         n->port_subtype ? json_integer(n->port_subtype) : json_null());
-    json_object_set_new(o, "remote_port_descr", str_or_null(n->remote_port_descr));
-    json_object_set_new(o, "remote_mgmt_ip", str_or_null(n->remote_mgmt_ip));
-    json_object_set_new(o, "remote_platform", str_or_null(n->remote_platform));
+    json_object_set_new(o, "remote_port_descr", na_json_str(n->remote_port_descr));
+    json_object_set_new(o, "remote_mgmt_ip", na_json_str(n->remote_mgmt_ip));
+    json_object_set_new(o, "remote_platform", na_json_str(n->remote_platform));
     return o;
 }
 
@@ -128,11 +121,11 @@ static json_t *host_json(const na_snmp_host *h)
     json_t *o = json_object();
 
     json_object_set_new(o, "mac", mac_json(h->mac));
-    json_object_set_new(o, "ip", str_or_null(h->ip));
+    json_object_set_new(o, "ip", na_json_str(h->ip));
     json_object_set_new(o, "ifIndex", h->if_index >= 0 ? json_integer(h->if_index) : json_null());
-    json_object_set_new(o, "port", str_or_null(h->port_name));
+    json_object_set_new(o, "port", na_json_str(h->port_name));
     json_object_set_new(o, "vlan", h->vlan ? json_integer(h->vlan) : json_null());
-    json_object_set_new(o, "source", str_or_null(h->source));
+    json_object_set_new(o, "source", na_json_str(h->source));
     return o;
 }
 
@@ -140,12 +133,12 @@ static json_t *sensor_json(const na_snmp_sensor *s)
 {
     json_t *o = json_object();
 
-    json_object_set_new(o, "id", str_or_null(s->id));
-    json_object_set_new(o, "kind", str_or_null(s->kind));
-    json_object_set_new(o, "descr", str_or_null(s->descr));
+    json_object_set_new(o, "id", na_json_str(s->id));
+    json_object_set_new(o, "kind", na_json_str(s->kind));
+    json_object_set_new(o, "descr", na_json_str(s->descr));
     json_object_set_new(o, "value", s->has_value ? real_or_null(s->value) : json_null());
-    json_object_set_new(o, "unit", str_or_null(s->unit));
-    json_object_set_new(o, "status", str_or_null(s->status));
+    json_object_set_new(o, "unit", na_json_str(s->unit));
+    json_object_set_new(o, "status", na_json_str(s->status));
     return o;
 }
 
@@ -154,7 +147,7 @@ static json_t *strings_json(const char *const *v, size_t n)
     json_t *a = json_array();
 
     for (size_t k = 0; k < n; k++)
-        json_array_append_new(a, str_or_null(v[k]));
+        json_array_append_new(a, na_json_str(v[k]));
     return a;
 }
 
@@ -165,11 +158,11 @@ json_t *na__snmp_device_json(const na_snmp_device *dev)
 
     if (!o)
         return NULL;
-    json_object_set_new(o, "target", str_or_null(dev->target));
-    json_object_set_new(o, "node_id", str_or_null(dev->node_id));
-    json_object_set_new(o, "mgmt_ip", str_or_null(dev->mgmt_ip));
+    json_object_set_new(o, "target", na_json_str(dev->target));
+    json_object_set_new(o, "node_id", na_json_str(dev->node_id));
+    json_object_set_new(o, "mgmt_ip", na_json_str(dev->mgmt_ip));
     json_object_set_new(o, "reachable", json_boolean(dev->reachable));
-    json_object_set_new(o, "reason", str_or_null(dev->reason));
+    json_object_set_new(o, "reason", na_json_str(dev->reason));
     json_object_set_new(o, "polled_at", dev->polled_at > 0
                                             ? json_string(na_time_format(dev->polled_at, when,
                                                                          sizeof(when)))
@@ -197,11 +190,11 @@ json_t *na__snmp_device_json(const na_snmp_device *dev)
     json_object_set_new(o, "sensors", a);
     json_object_set_new(o, "addresses", strings_json(dev->addresses, dev->n_addresses));
 
-    json_object_set_new(o, "site", str_or_null(dev->site));
+    json_object_set_new(o, "site", na_json_str(dev->site));
     json_object_set_new(o, "latitude", dev->has_coords ? real_or_null(dev->latitude) : json_null());
     json_object_set_new(o, "longitude",
                         dev->has_coords ? real_or_null(dev->longitude) : json_null());
-    json_object_set_new(o, "geo_source", str_or_null(dev->geo_source));
+    json_object_set_new(o, "geo_source", na_json_str(dev->geo_source));
     json_object_set_new(o, "problems", strings_json(dev->problems, dev->n_problems));
     return o;
 }

@@ -3,6 +3,7 @@
  * (poller.h). One run: collect the due devices, interpret, rates against the previous state,
  * geolocation, crawl, network, topology.
  */
+#include "netassure/report.h"
 #include "snmp/poller.h"
 
 #include <arpa/inet.h>
@@ -935,11 +936,6 @@ int na__snmp_poller_run(na_snmp_poller *p, na_time_ms now, bool force, const vol
 
 /* ---- JSON of a whole poll ---------------------------------------------------------------- */
 
-static json_t *str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
 json_t *na__snmp_network_json(const na_snmp_network *net, json_t **stubs_out)
 {
     json_t *links = json_array(), *stubs = json_array();
@@ -950,8 +946,8 @@ json_t *na__snmp_network_json(const na_snmp_network *net, json_t **stubs_out)
         json_object_set_new(o, "id", json_string(l->id));
         json_object_set_new(o, "a", json_string(l->a));
         json_object_set_new(o, "b", json_string(l->b));
-        json_object_set_new(o, "a_port", str_or_null(l->a_port));
-        json_object_set_new(o, "b_port", str_or_null(l->b_port));
+        json_object_set_new(o, "a_port", na_json_str(l->a_port));
+        json_object_set_new(o, "b_port", na_json_str(l->b_port));
         json_object_set_new(o, "a_ifIndex",
                             l->a_if_index >= 0 ? json_integer(l->a_if_index) : json_null());
         json_object_set_new(o, "b_ifIndex",
@@ -959,17 +955,17 @@ json_t *na__snmp_network_json(const na_snmp_network *net, json_t **stubs_out)
         json_object_set_new(o, "status", json_string(l->up ? "up" : "down"));
         json_object_set_new(o, "speed",
                             l->speed_bps ? json_integer((json_int_t)l->speed_bps) : json_null());
-        json_object_set_new(o, "protocol", str_or_null(l->protocol));
+        json_object_set_new(o, "protocol", na_json_str(l->protocol));
         json_object_set_new(o, "stub", json_boolean(l->stub));
         json_array_append_new(links, o);
     }
     for (size_t i = 0; net && i < net->n_stubs; i++) {
         const na_snmp_stub *s = &net->stubs[i];
         json_array_append_new(stubs, json_pack("{s:s, s:o, s:o, s:o, s:o}", "id", s->id,
-                                               "sysName", str_or_null(s->sysname),
-                                               "chassis_id", str_or_null(s->chassis_id),
-                                               "mgmt_ip", str_or_null(s->mgmt_ip),
-                                               "platform", str_or_null(s->platform)));
+                                               "sysName", na_json_str(s->sysname),
+                                               "chassis_id", na_json_str(s->chassis_id),
+                                               "mgmt_ip", na_json_str(s->mgmt_ip),
+                                               "platform", na_json_str(s->platform)));
     }
     *stubs_out = stubs;
     return links;
