@@ -92,7 +92,7 @@ json_t *na_diff_json(const na_diff_result *r, const char *from, const char *to);
 
 /* A JSON real, or null for NaN / infinity (JSON has neither). */
 json_t *na_json_real(double x);
-/* A JSON string, or null for NULL. */
+/* A JSON string, or null for NULL (and for text jansson refuses: invalid UTF-8). */
 json_t *na_json_str(const char *s);
 
 #ifdef __cplusplus
